@@ -1,0 +1,245 @@
+import type { Command } from './command.ts';
+import { list, required, UsageError } from './command.ts';
+import { loadSettings } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { connectDatabase, type Database } from '../db/connect.ts';
+import { migrateLatest } from '../db/migrate.ts';
+import { createUser } from '../storage/users.ts';
+import { createClient } from '../storage/clients.ts';
+import { createOrganization, findOrganization, putMembership } from '../storage/organizations.ts';
+import { createResourceServer } from '../storage/resource-servers.ts';
+import { ensureProviderSecrets, loadSigningKeys, removeSigningKey, rotateSigningKeys } from '../storage/keys.ts';
+import { findUserForLogin, findUserById } from '../storage/users.ts';
+import { startServer } from '../server.ts';
+import { NotFound } from '../errors.ts';
+import { GrantType, AuthMethod } from '../model/client.ts';
+
+/** Opens the configured database, brings the schema up to date, runs `fn`, and closes it. */
+async function withDatabase<T>(fn: (db: Database, passwordCost: number) => Promise<T>): Promise<T> {
+  const settings = loadSettings();
+  const db = connectDatabase(settings.database, { poolMax: 2 });
+  try {
+    await migrateLatest(db);
+    return await fn(db, settings.passwordCost);
+  } finally {
+    await db.destroy();
+  }
+}
+
+const json = (value: unknown) => JSON.stringify(value, null, 2);
+
+async function resolveUser(db: Database, ref: string) {
+  const user = (await findUserById(db, ref)) ?? (await findUserForLogin(db, ref));
+  if (!user) throw new NotFound(`no user ${ref}`);
+  return user;
+}
+
+export const commands: Command[] = [
+  {
+    path: ['start'],
+    summary: 'run the provider (what `npm start` does)',
+    usage: 'tessera start',
+    options: {},
+    async run() {
+      const settings = loadSettings();
+      const log = createLogger(settings.logLevel);
+      const server = await startServer(settings, log);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          log.info('shutting down', { signal });
+          server.close().then(resolve, resolve);
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+      return 0;
+    },
+  },
+  {
+    path: ['migrate'],
+    summary: 'apply database migrations and exit',
+    usage: 'tessera migrate',
+    options: {},
+    async run(_v, _p, io) {
+      const settings = loadSettings();
+      const db = connectDatabase(settings.database, { poolMax: 2 });
+      try {
+        const applied = await migrateLatest(db);
+        io.out(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
+      } finally {
+        await db.destroy();
+      }
+      return 0;
+    },
+  },
+  {
+    path: ['user', 'add'],
+    summary: 'create a user',
+    usage: 'tessera user add --username alice [--password-stdin | --password <p>] [--email a@example.com] [--name "Alice"]',
+    options: {
+      username: { type: 'string' },
+      password: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+      email: { type: 'string' },
+      'email-verified': { type: 'boolean' },
+      name: { type: 'string' },
+      'given-name': { type: 'string' },
+      'family-name': { type: 'string' },
+      'external-id': { type: 'string' },
+      disabled: { type: 'boolean' },
+    },
+    async run(v, _p, io) {
+      const password = v['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : (v.password as string | undefined);
+      const user = await withDatabase((db, cost) =>
+        createUser(
+          db,
+          {
+            username: required(v, 'username'),
+            password,
+            email: v.email as string | undefined,
+            email_verified: v['email-verified'] === true ? true : undefined,
+            name: v.name as string | undefined,
+            given_name: v['given-name'] as string | undefined,
+            family_name: v['family-name'] as string | undefined,
+            external_id: v['external-id'] as string | undefined,
+            enabled: v.disabled ? false : undefined,
+          },
+          cost,
+        ),
+      );
+      io.out(json(user));
+      return 0;
+    },
+  },
+  {
+    path: ['client', 'add'],
+    summary: 'register a client; prints its secret once',
+    usage: 'tessera client add --name "My app" --redirect-uri https://app.example/cb [--grant-types authorization_code,refresh_token] [--public]',
+    options: {
+      'client-id': { type: 'string' },
+      name: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      'post-logout-redirect-uri': { type: 'string', multiple: true },
+      'grant-types': { type: 'string' },
+      'auth-method': { type: 'string' },
+      public: { type: 'boolean' },
+      scope: { type: 'string' },
+      'default-resource': { type: 'string' },
+      'allowed-resources': { type: 'string' },
+    },
+    async run(v, _p, io) {
+      const method = v.public ? 'none' : ((v['auth-method'] as string | undefined) ?? undefined);
+      const client = await withDatabase((db) =>
+        createClient(db, {
+          client_id: v['client-id'] as string | undefined,
+          client_name: required(v, 'name'),
+          redirect_uris: (v['redirect-uri'] as unknown as string[] | undefined) ?? [],
+          post_logout_redirect_uris: (v['post-logout-redirect-uri'] as unknown as string[] | undefined) ?? [],
+          grant_types: v['grant-types'] ? list(v['grant-types']).map((g) => GrantType.parse(g)) : undefined,
+          token_endpoint_auth_method: method ? AuthMethod.parse(method) : undefined,
+          scope: v.scope as string | undefined,
+          default_resource: v['default-resource'] as string | undefined,
+          allowed_resources: list(v['allowed-resources']),
+        }),
+      );
+      io.out(json(client));
+      if (client.client_secret) io.err('The client_secret above is shown only now; store it safely.');
+      return 0;
+    },
+  },
+  {
+    path: ['resource-server', 'add'],
+    summary: 'register a resource server (an API that accepts access tokens for its identifier)',
+    usage: 'tessera resource-server add --identifier https://api.example.com [--scopes "read write"] [--format jwt|opaque] [--ttl 3600]',
+    options: { identifier: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, format: { type: 'string' }, ttl: { type: 'string' } },
+    async run(v, _p, io) {
+      const rs = await withDatabase((db) =>
+        createResourceServer(db, {
+          identifier: required(v, 'identifier'),
+          name: v.name as string | undefined,
+          scopes: list(v.scopes),
+          access_token_format: v.format as 'jwt' | 'opaque' | undefined,
+          access_token_ttl: v.ttl === undefined ? undefined : Number(v.ttl),
+        }),
+      );
+      io.out(json(rs));
+      return 0;
+    },
+  },
+  {
+    path: ['org', 'add'],
+    summary: 'create an organization',
+    usage: 'tessera org add --alias acme --name "Acme"',
+    options: { alias: { type: 'string' }, name: { type: 'string' } },
+    async run(v, _p, io) {
+      const org = await withDatabase((db) => createOrganization(db, { alias: required(v, 'alias'), name: required(v, 'name') }));
+      io.out(json(org));
+      return 0;
+    },
+  },
+  {
+    path: ['org', 'member', 'add'],
+    summary: 'add a user to an organization (or change their roles)',
+    usage: 'tessera org member add --org acme --user alice --roles admin,editor',
+    options: { org: { type: 'string' }, user: { type: 'string' }, roles: { type: 'string' } },
+    async run(v, _p, io) {
+      const saved = await withDatabase(async (db) => {
+        const org = await findOrganization(db, required(v, 'org'));
+        if (!org) throw new NotFound(`no organization ${v.org}`);
+        const user = await resolveUser(db, required(v, 'user'));
+        return putMembership(db, org.id, user.id, { roles: list(v.roles) });
+      });
+      io.out(json(saved));
+      return 0;
+    },
+  },
+  {
+    path: ['keys', 'rotate'],
+    summary: 'add a new signing key of each algorithm; old keys keep verifying until removed',
+    usage: 'tessera keys rotate',
+    options: {},
+    async run(_v, _p, io) {
+      const kids = await withDatabase(async (db) => {
+        await ensureProviderSecrets(db);
+        return rotateSigningKeys(db);
+      });
+      io.out(json({ added: kids }));
+      io.err('Restart running instances to sign with the new keys.');
+      return 0;
+    },
+  },
+  {
+    path: ['keys', 'list'],
+    summary: 'list signing keys (public parts), newest first',
+    usage: 'tessera keys list',
+    options: {},
+    async run(_v, _p, io) {
+      const keys = await withDatabase(async (db) => {
+        await ensureProviderSecrets(db);
+        return loadSigningKeys(db);
+      });
+      io.out(json(keys.map((k) => ({ kid: k.kid, alg: k.alg }))));
+      return 0;
+    },
+  },
+  {
+    path: ['keys', 'remove'],
+    summary: 'remove a signing key; tokens it signed stop verifying',
+    usage: 'tessera keys remove <kid>',
+    options: {},
+    async run(_v, positionals, io) {
+      const kid = positionals[0];
+      if (!kid) throw new UsageError('name the kid to remove');
+      const removed = await withDatabase((db) => removeSigningKey(db, kid));
+      if (!removed) throw new NotFound(`no key ${kid}`);
+      io.out(json({ removed: kid }));
+      return 0;
+    },
+  },
+];
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,76 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const flag = z
+  .string()
+  .optional()
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const EnvSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  ISSUER: z.string().url().optional(),
+  DATABASE_URL: z.string().optional(),
+  TESSERA_DATA_DIR: z.string().default('./data'),
+  TESSERA_TRUST_PROXY: flag,
+  TESSERA_ADMIN_CLIENT_ID: z.string().min(1).optional(),
+  TESSERA_ADMIN_CLIENT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  TESSERA_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  TESSERA_PASSWORD_COST: z.coerce.number().int().min(10).max(20).default(15),
+  TESSERA_PURGE_INTERVAL_S: z.coerce.number().int().min(1).default(600),
+});
+
+export type Settings = {
+  production: boolean;
+  port: number;
+  host: string;
+  issuer: string;
+  database: { url: string } | { dataDir: string };
+  trustProxy: boolean;
+  adminClient: { id?: string; secret?: string };
+  logLevel: z.infer<typeof EnvSchema>['TESSERA_LOG_LEVEL'];
+  /** log2 of scrypt's N: 15 means 32 MiB of memory per hash (128 * N * r bytes, r = 8). */
+  passwordCost: number;
+  purgeIntervalS: number;
+};
+
+export class SettingsError extends Error {}
+
+/** Reads the environment once; every refusal is a clear sentence, not a stack trace. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new SettingsError(`invalid settings:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
+  const url = new URL(issuer);
+  if (production && url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    throw new SettingsError(`NODE_ENV=production refuses the http issuer ${issuer}: use https (behind a TLS proxy, also set TESSERA_TRUST_PROXY=1)`);
+  }
+  if (e.DATABASE_URL !== undefined && !/^postgres(ql)?:\/\//.test(e.DATABASE_URL)) {
+    throw new SettingsError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  if ((e.TESSERA_ADMIN_CLIENT_ID === undefined) !== (e.TESSERA_ADMIN_CLIENT_SECRET === undefined)) {
+    throw new SettingsError('set both TESSERA_ADMIN_CLIENT_ID and TESSERA_ADMIN_CLIENT_SECRET, or neither');
+  }
+  return {
+    production,
+    port: e.PORT,
+    host: e.HOST,
+    issuer,
+    database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: path.resolve(e.TESSERA_DATA_DIR) },
+    trustProxy: e.TESSERA_TRUST_PROXY,
+    adminClient: { id: e.TESSERA_ADMIN_CLIENT_ID, secret: e.TESSERA_ADMIN_CLIENT_SECRET },
+    logLevel: e.TESSERA_LOG_LEVEL,
+    passwordCost: e.TESSERA_PASSWORD_COST,
+    purgeIntervalS: e.TESSERA_PURGE_INTERVAL_S,
+  };
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\./.test(hostname);
+}

@@ -1,0 +1,56 @@
+import Koa from 'koa';
+import type Provider from 'oidc-provider';
+import type { Database } from '../db/connect.ts';
+import type { Logger } from '../log.ts';
+import { requestContext } from './request-context.ts';
+import { healthRoutes } from './health.ts';
+import { securityHeaders } from './security-headers.ts';
+import { BodyError } from './form.ts';
+import { interactionRoutes } from '../interactions/routes.ts';
+import { errorPage, stylesheet } from '../interactions/views.ts';
+
+export type AppDeps = { provider: Provider; db: Database; log: Logger; csrfKey: string; passwordCost: number; trustProxy: boolean };
+
+/** The HTTP edge: our routes first, everything else is oidc-provider's. */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.proxy = deps.trustProxy;
+  app.silent = true;
+  app.use(requestContext(deps.log));
+  app.use(errorBoundary());
+  app.use(securityHeaders());
+  app.use(healthRoutes(deps.db).routes());
+  app.use(async (ctx, next) => {
+    if (ctx.path !== '/assets/tessera.css') return next();
+    ctx.type = 'text/css';
+    ctx.set('cache-control', 'public, max-age=3600');
+    ctx.body = stylesheet;
+  });
+  app.use(interactionRoutes(deps).routes());
+  const providerHandler = deps.provider.callback();
+  app.use(async (ctx) => {
+    ctx.respond = false;
+    await providerHandler(ctx.req, ctx.res);
+  });
+  return app;
+}
+
+/** Unexpected errors become a plain 500 with the request id; the cause goes to the log only. */
+function errorBoundary(): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (err instanceof BodyError) {
+        ctx.status = err.status;
+        ctx.type = 'html';
+        ctx.body = errorPage('Request refused', err.message);
+        return;
+      }
+      ctx.state.log.error('unhandled error', { err: (err as Error).message, stack: (err as Error).stack });
+      ctx.status = 500;
+      ctx.type = 'html';
+      ctx.body = errorPage('Server error', 'Something went wrong on our side.', { 'request id': ctx.state.requestId });
+    }
+  };
+}

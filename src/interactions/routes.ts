@@ -1,0 +1,128 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Database } from '../db/connect.ts';
+import type { Logger } from '../log.ts';
+import { readForm } from '../http/form.ts';
+import { findUserForLogin } from '../storage/users.ts';
+import { verifyPassword, dummyHash } from '../auth/password.ts';
+import { consentPage, errorPage, loginPage } from './views.ts';
+
+type Deps = { provider: Provider; db: Database; log: Logger; csrfKey: string; passwordCost: number };
+
+/**
+ * Our own login and consent pages (no devInteractions). Each form carries a token bound to the
+ * interaction, on top of the interaction cookie, so a cross-site post cannot complete a step.
+ */
+export function interactionRoutes({ provider, db, log, csrfKey, passwordCost }: Deps): Router {
+  const router = new Router({ prefix: '/interaction' });
+  const csrfFor = (uid: string) => createHmac('sha256', csrfKey).update(`interaction:${uid}`).digest('base64url');
+  const csrfValid = (uid: string, token: string | undefined) => {
+    const expected = Buffer.from(csrfFor(uid));
+    const actual = Buffer.from(token ?? '');
+    return actual.length === expected.length && timingSafeEqual(actual, expected);
+  };
+  const unknownUserHash = dummyHash(passwordCost);
+
+  const details = async (ctx: Context) => {
+    const interaction = await provider.interactionDetails(ctx.req, ctx.res);
+    if (interaction.uid !== ctx.params.uid) throw Object.assign(new Error('interaction mismatch'), { name: 'SessionNotFound' });
+    const client = await provider.Client.find(interaction.params.client_id as string);
+    return { interaction, clientName: client?.clientName ?? client?.clientId ?? 'an application' };
+  };
+
+  router.use(async (ctx, next) => {
+    ctx.set('cache-control', 'no-store');
+    try {
+      await next();
+    } catch (err) {
+      const name = (err as Error).name;
+      if (name === 'SessionNotFound' || name === 'InvalidRequest') {
+        ctx.status = 400;
+        ctx.type = 'html';
+        ctx.body = errorPage('Sign-in expired', 'This sign-in page has expired or was opened in another browser. Go back to the application and start again.');
+        return;
+      }
+      throw err;
+    }
+  });
+
+  router.get('/:uid', async (ctx) => {
+    const { interaction, clientName } = await details(ctx);
+    const uid = interaction.uid;
+    ctx.type = 'html';
+    if (interaction.prompt.name === 'login') {
+      ctx.body = loginPage({ uid, csrf: csrfFor(uid), clientName, username: interaction.params.login_hint as string | undefined });
+    } else {
+      const missing = interaction.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
+      const scopes = [...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()];
+      ctx.body = consentPage({ uid, csrf: csrfFor(uid), clientName, scopes: [...new Set(scopes)], resources: Object.keys(missing.missingResourceScopes ?? {}) });
+    }
+  });
+
+  router.post('/:uid/login', async (ctx) => {
+    const { interaction, clientName } = await details(ctx);
+    const form = await readForm(ctx);
+    if (!csrfValid(interaction.uid, form.csrf)) return forbidden(ctx);
+    const username = (form.username ?? '').trim();
+    const user = username ? await findUserForLogin(db, username) : undefined;
+    // Hash even for unknown users so the answer takes as long either way.
+    const ok = await verifyPassword(form.password ?? '', user?.password_hash ?? (await unknownUserHash));
+    const again = (error: string) => {
+      ctx.status = 401;
+      ctx.type = 'html';
+      ctx.body = loginPage({ uid: interaction.uid, csrf: csrfFor(interaction.uid), clientName, username, error });
+    };
+    if (!user || !user.password_hash || !ok) {
+      log.info('login failed', { reason: 'bad_credentials', client_id: interaction.params.client_id });
+      return again('Wrong username or password.');
+    }
+    if (!user.enabled) {
+      log.info('login refused', { reason: 'disabled', sub: user.id });
+      return again('This account is disabled. Contact your administrator.');
+    }
+    log.info('login succeeded', { sub: user.id, client_id: interaction.params.client_id });
+    await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: user.id } }, { mergeWithLastSubmission: false });
+    ctx.respond = false;
+  });
+
+  router.post('/:uid/confirm', async (ctx) => {
+    const { interaction } = await details(ctx);
+    const form = await readForm(ctx);
+    if (!csrfValid(interaction.uid, form.csrf)) return forbidden(ctx);
+    if (interaction.prompt.name !== 'consent' || !interaction.session?.accountId) return forbidden(ctx);
+    const grant = interaction.grantId
+      ? await provider.Grant.find(interaction.grantId)
+      : new provider.Grant({ accountId: interaction.session.accountId, clientId: interaction.params.client_id as string });
+    if (!grant) return forbidden(ctx);
+    const missing = interaction.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+    const grantId = await grant.save();
+    await provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    ctx.respond = false;
+  });
+
+  router.post('/:uid/abort', async (ctx) => {
+    const { interaction } = await details(ctx);
+    const form = await readForm(ctx);
+    if (!csrfValid(interaction.uid, form.csrf)) return forbidden(ctx);
+    await provider.interactionFinished(
+      ctx.req,
+      ctx.res,
+      { error: 'access_denied', error_description: 'the user cancelled the request' },
+      { mergeWithLastSubmission: false },
+    );
+    ctx.respond = false;
+  });
+
+  return router;
+}
+
+function forbidden(ctx: Context) {
+  ctx.status = 403;
+  ctx.type = 'html';
+  ctx.body = errorPage('Request refused', 'This form could not be verified. Reload the sign-in page and try again.');
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+export const GrantType = z.enum(['authorization_code', 'refresh_token', 'client_credentials']);
+export const AuthMethod = z.enum(['client_secret_basic', 'client_secret_post', 'none']);
+
+const Uri = z.url();
+
+export const NewClient = z
+  .strictObject({
+    client_id: z.string().regex(/^[A-Za-z0-9._~-]{3,128}$/, 'letters, digits and . _ ~ -, 3 to 128 of them').optional(),
+    client_name: z.string().min(1).max(200),
+    redirect_uris: z.array(Uri).default([]),
+    post_logout_redirect_uris: z.array(Uri).default([]),
+    grant_types: z.array(GrantType).min(1).default(['authorization_code', 'refresh_token']),
+    token_endpoint_auth_method: AuthMethod.default('client_secret_basic'),
+    scope: z.string().trim().min(1).default('openid profile email offline_access'),
+    default_resource: Uri.optional(),
+    allowed_resources: z.array(Uri).default([]),
+  })
+  .refine((c) => !c.grant_types.includes('authorization_code') || c.redirect_uris.length > 0, {
+    message: 'authorization_code needs at least one redirect_uri',
+    path: ['redirect_uris'],
+  })
+  .refine((c) => !c.grant_types.includes('client_credentials') || c.token_endpoint_auth_method !== 'none', {
+    message: 'client_credentials needs a confidential client',
+    path: ['token_endpoint_auth_method'],
+  })
+  .refine((c) => !c.default_resource || c.allowed_resources.includes(c.default_resource), {
+    message: 'default_resource must be one of allowed_resources',
+    path: ['default_resource'],
+  });
+export type NewClient = z.input<typeof NewClient>;
+
+export type Client = {
+  client_id: string;
+  client_secret: string | null;
+  client_name: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  grant_types: z.infer<typeof GrantType>[];
+  token_endpoint_auth_method: z.infer<typeof AuthMethod>;
+  scope: string;
+  default_resource: string | null;
+  allowed_resources: string[];
+  payload_hook: unknown;
+};

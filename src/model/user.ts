@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+export const Username = z.string().trim().min(1).max(200).regex(/^[^\s]+$/, 'must not contain spaces');
+
+export const NewUser = z.strictObject({
+  username: Username,
+  password: z.string().min(8, 'must be at least 8 characters').max(1024).optional(),
+  email: z.email().optional(),
+  email_verified: z.boolean().optional(),
+  name: z.string().max(500).optional(),
+  given_name: z.string().max(200).optional(),
+  family_name: z.string().max(200).optional(),
+  external_id: z.string().min(1).max(500).optional(),
+  enabled: z.boolean().optional(),
+  /** Other standard OIDC claims to release under their scope (picture, locale, phone_number...). */
+  claims: z.record(z.string(), z.unknown()).optional(),
+});
+export type NewUser = z.infer<typeof NewUser>;
+
+export type User = {
+  id: string;
+  username: string;
+  email: string | null;
+  email_verified: boolean;
+  name: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  external_id: string | null;
+  enabled: boolean;
+  claims: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+};

@@ -1,0 +1,23 @@
+import type { ClientMetadata } from 'oidc-provider';
+import type { Client } from '../model/client.ts';
+
+/** A `clients` row as oidc-provider client metadata; Tessera's own settings ride along as extra metadata. */
+export function toClientMetadata(c: Client): ClientMetadata {
+  return {
+    client_id: c.client_id,
+    ...(c.client_secret ? { client_secret: c.client_secret } : {}),
+    client_name: c.client_name,
+    redirect_uris: c.redirect_uris,
+    post_logout_redirect_uris: c.post_logout_redirect_uris,
+    grant_types: c.grant_types,
+    response_types: c.grant_types.includes('authorization_code') ? ['code'] : [],
+    token_endpoint_auth_method: c.token_endpoint_auth_method,
+    scope: c.scope,
+    ...(c.default_resource ? { default_resource: c.default_resource } : {}),
+    allowed_resources: c.allowed_resources,
+    ...(c.payload_hook ? { payload_hook: c.payload_hook } : {}),
+  };
+}
+
+/** Metadata names oidc-provider must keep on the client object for Tessera to read. */
+export const extraClientMetadata = ['default_resource', 'allowed_resources', 'payload_hook'];

@@ -1,0 +1,65 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Settings } from './config.ts';
+import type { Logger } from './log.ts';
+import { connectDatabase, type Database } from './db/connect.ts';
+import { migrateLatest } from './db/migrate.ts';
+import { ensureProviderSecrets, loadSigningKeys } from './storage/keys.ts';
+import { purgeExpired } from './storage/oidc-adapter.ts';
+import { ensureAdminClient } from './bootstrap.ts';
+import { createProvider } from './oidc/provider.ts';
+import { createApp } from './http/app.ts';
+
+export type RunningServer = { url: string; db: Database; close(): Promise<void> };
+
+/** Everything a start does, in order: database, schema, keys, bootstrap client, provider, HTTP. */
+export async function startServer(settings: Settings, log: Logger, print: (text: string) => void = (t) => process.stderr.write(t + '\n')): Promise<RunningServer> {
+  const db = connectDatabase(settings.database);
+  try {
+    const applied = await migrateLatest(db);
+    if (applied.length) log.info('migrations applied', { migrations: applied });
+    const { cookieKeys } = await ensureProviderSecrets(db);
+    const signingKeys = await loadSigningKeys(db);
+    await ensureAdminClient(db, settings, log, print);
+    const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy });
+    const app = createApp({ provider, db, log, csrfKey: cookieKeys[0]!, passwordCost: settings.passwordCost, trustProxy: settings.trustProxy });
+
+    const purge = async () => {
+      try {
+        const removed = await purgeExpired(db);
+        if (removed) log.debug('expired rows purged', { removed });
+      } catch (err) {
+        log.warn('purge failed', { err: (err as Error).message });
+      }
+    };
+    await purge();
+    const timer = setInterval(purge, settings.purgeIntervalS * 1000).unref();
+
+    const server = http.createServer(app.callback());
+    server.headersTimeout = 20_000;
+    server.requestTimeout = 30_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(settings.port, settings.host, resolve);
+    });
+    const { port } = server.address() as AddressInfo;
+    log.info('listening', { port, issuer: settings.issuer, database: 'url' in settings.database ? 'postgresql' : 'pglite' });
+
+    return {
+      url: `http://127.0.0.1:${port}`,
+      db,
+      async close() {
+        clearInterval(timer);
+        // Stop accepting, let in-flight requests finish, then close the pool.
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await db.destroy();
+      },
+    };
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+}

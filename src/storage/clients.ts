@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import type { Database } from '../db/connect.ts';
+import { Conflict, isUniqueViolation } from '../errors.ts';
+import { NewClient, type Client } from '../model/client.ts';
+
+const columns = ['client_id', 'client_secret', 'client_name', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'token_endpoint_auth_method', 'scope', 'default_resource', 'allowed_resources', 'payload_hook'];
+
+export const generateSecret = () => randomBytes(32).toString('base64url');
+
+/** Creates a client; a confidential one gets a generated secret unless one is given (bootstrap). */
+export async function createClient(db: Database, input: NewClient, secret?: string): Promise<Client> {
+  const c = NewClient.parse(input);
+  const client_secret = c.token_endpoint_auth_method === 'none' ? null : (secret ?? generateSecret());
+  const row = toRow({ ...c, client_id: c.client_id ?? randomBytes(12).toString('base64url') }, client_secret);
+  try {
+    const [created] = await db('clients').insert(row).returning(columns);
+    return created as Client;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new Conflict(`client ${row.client_id} already exists`);
+    throw err;
+  }
+}
+
+// jsonb columns take JSON text: arrays would otherwise be sent as PostgreSQL arrays.
+function toRow(c: ReturnType<typeof NewClient.parse> & { client_id: string }, client_secret: string | null) {
+  return {
+    ...c,
+    client_secret,
+    redirect_uris: JSON.stringify(c.redirect_uris),
+    post_logout_redirect_uris: JSON.stringify(c.post_logout_redirect_uris),
+    grant_types: JSON.stringify(c.grant_types),
+    allowed_resources: JSON.stringify(c.allowed_resources),
+  };
+}
+
+export async function findClient(db: Database, clientId: string): Promise<Client | undefined> {
+  return db('clients').select(columns).where({ client_id: clientId }).first();
+}
+
+/** Creates the client or brings it to the given settings and secret (the bootstrap admin client). */
+export async function upsertClient(db: Database, input: NewClient & { client_id: string }, secret: string): Promise<Client> {
+  const c = NewClient.parse(input);
+  const [row] = await db('clients')
+    .insert(toRow({ ...c, client_id: input.client_id }, secret))
+    .onConflict('client_id')
+    .merge()
+    .returning(columns);
+  return row as Client;
+}
+
+export async function countClients(db: Database): Promise<number> {
+  const row = await db('clients').count<{ count: number }>('* as count').first();
+  return Number(row?.count ?? 0);
+}

@@ -1,0 +1,79 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Database } from '../db/connect.ts';
+import { findClient } from './clients.ts';
+import { toClientMetadata } from '../oidc/client-metadata.ts';
+
+/**
+ * oidc-provider's storage contract over the `oidc_payloads` table. Every model the provider keeps
+ * (sessions, grants, codes, tokens, interactions) lives there with its expiry, so a restart or a
+ * second instance sees the same state. Clients come from the `clients` table, read at request time.
+ */
+export function createAdapterClass(db: Database): new (model: string) => Adapter {
+  return class PostgresAdapter implements Adapter {
+    readonly model: string;
+
+    constructor(model: string) {
+      this.model = model;
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      if (this.model === 'Client') throw new Error('clients are managed through the admin API or CLI');
+      await db('oidc_payloads')
+        .insert({
+          model: this.model,
+          id,
+          payload: JSON.stringify(payload),
+          grant_id: payload.grantId ?? null,
+          user_code: payload.userCode ?? null,
+          uid: payload.uid ?? null,
+          expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+        })
+        .onConflict(['model', 'id'])
+        .merge();
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      if (this.model === 'Client') {
+        const client = await findClient(db, id);
+        return client && (toClientMetadata(client) as AdapterPayload);
+      }
+      return this.#findWhere({ id });
+    }
+
+    findByUid(uid: string) {
+      return this.#findWhere({ uid });
+    }
+
+    findByUserCode(userCode: string) {
+      return this.#findWhere({ user_code: userCode });
+    }
+
+    async consume(id: string): Promise<void> {
+      await db('oidc_payloads').where({ model: this.model, id }).whereNull('consumed_at').update({ consumed_at: db.fn.now() });
+    }
+
+    async destroy(id: string): Promise<void> {
+      await db('oidc_payloads').where({ model: this.model, id }).delete();
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await db('oidc_payloads').where({ grant_id: grantId }).delete();
+    }
+
+    async #findWhere(where: Record<string, string>): Promise<AdapterPayload | undefined> {
+      const row = await db('oidc_payloads')
+        .select('payload', 'consumed_at')
+        .where({ model: this.model, ...where })
+        .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()))
+        .first();
+      if (!row) return undefined;
+      const payload = row.payload as AdapterPayload;
+      return row.consumed_at ? { ...payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) } : payload;
+    }
+  };
+}
+
+/** Removes expired rows; the provider already ignores them, this keeps the table small. */
+export async function purgeExpired(db: Database): Promise<number> {
+  return db('oidc_payloads').where('expires_at', '<', db.fn.now()).delete();
+}

@@ -1,0 +1,35 @@
+import type { Database } from '../db/connect.ts';
+import { Conflict, NotFound, isUniqueViolation } from '../errors.ts';
+import { Membership, NewOrganization, type Organization } from '../model/organization.ts';
+import { isUuid } from './users.ts';
+
+export async function createOrganization(db: Database, input: NewOrganization): Promise<Organization> {
+  const org = NewOrganization.parse(input);
+  try {
+    const [row] = await db('organizations')
+      .insert({ ...org, attributes: JSON.stringify(org.attributes) })
+      .returning(['id', 'alias', 'name', 'attributes']);
+    return row as Organization;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new Conflict(`organization ${org.alias} already exists`);
+    throw err;
+  }
+}
+
+/** Finds an organization by id or alias, as the API and CLI accept either. */
+export async function findOrganization(db: Database, idOrAlias: string): Promise<Organization | undefined> {
+  const q = db('organizations').select(['id', 'alias', 'name', 'attributes']);
+  return (isUuid(idOrAlias) ? q.where({ id: idOrAlias }) : q.where({ alias: idOrAlias })).first();
+}
+
+export async function putMembership(db: Database, organizationId: string, userId: string, input: Membership) {
+  const m = Membership.parse(input);
+  const row = { organization_id: organizationId, user_id: userId, roles: JSON.stringify(m.roles), attributes: JSON.stringify(m.attributes) };
+  try {
+    const [saved] = await db('memberships').insert(row).onConflict(['organization_id', 'user_id']).merge(['roles', 'attributes']).returning(['organization_id', 'user_id', 'roles', 'attributes']);
+    return saved as { organization_id: string; user_id: string; roles: string[]; attributes: Record<string, unknown> };
+  } catch (err) {
+    if ((err as { code?: string }).code === '23503') throw new NotFound('no such user or organization');
+    throw err;
+  }
+}
