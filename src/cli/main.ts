@@ -3,6 +3,7 @@ import { commands } from './commands.ts';
 import { helpText, parse, UsageError, type Io } from './command.ts';
 import { SettingsError } from '../config.ts';
 import { Conflict, NotFound } from '../errors.ts';
+import { DataDirInUse } from '../db/data-dir-lock.ts';
 
 const stdio: Io = { out: (t) => process.stdout.write(t + '\n'), err: (t) => process.stderr.write(t + '\n') };
 
@@ -34,7 +35,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       io.err(`invalid input:\n${err.issues.map((i) => `  ${i.path.join('.') || '(value)'}: ${i.message}`).join('\n')}`);
       return 2;
     }
-    if (err instanceof SettingsError || err instanceof Conflict || err instanceof NotFound) {
+    if (err instanceof SettingsError || err instanceof Conflict || err instanceof NotFound || err instanceof DataDirInUse) {
       io.err(err.message);
       return 1;
     }

@@ -7,6 +7,9 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number.parseIn
 
 export type Database = Knex;
 
+// knex prints pool errors to the console itself; they reach our callers as rejections instead.
+const quiet = { warn() {}, error() {}, deprecate() {}, debug() {} };
+
 export type DatabaseTarget = { url: string } | { dataDir: string };
 
 /** Opens the database: PostgreSQL through `pg` when a URL is given, else embedded PGlite in a folder. */
@@ -17,6 +20,7 @@ export function connectDatabase(target: DatabaseTarget, options: { poolMax?: num
       connection: { connectionString: target.url, connectionTimeoutMillis: 5000 },
       pool: { min: 0, max: options.poolMax ?? 10 },
       acquireConnectionTimeout: 10000,
+      log: quiet,
     });
   }
   return knexFactory({
@@ -24,5 +28,6 @@ export function connectDatabase(target: DatabaseTarget, options: { poolMax?: num
     connection: {},
     dataDir: target.dataDir,
     acquireConnectionTimeout: 60000,
+    log: quiet,
   } as Knex.Config);
 }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
-import { mkdirSync } from 'node:fs';
 import type { Knex } from 'knex';
 import { PGlite } from '@electric-sql/pglite';
+import { lockDataDir } from './data-dir-lock.ts';
 
 // knex ships its dialects as CommonJS; the PostgreSQL client is the base we extend.
 const require = createRequire(import.meta.url);
@@ -17,6 +17,7 @@ type QueryObject = { sql: string; bindings?: unknown[]; response?: unknown };
 export class PGliteClient extends (PgClient as unknown as new (config: Knex.Config) => Record<string, unknown>) {
   #db: PGlite | undefined;
   #dataDir: string;
+  #unlock: (() => void) | undefined;
 
   constructor(config: Knex.Config & { dataDir: string }) {
     super({ ...config, client: 'pg', pool: { min: 1, max: 1 } });
@@ -30,8 +31,13 @@ export class PGliteClient extends (PgClient as unknown as new (config: Knex.Conf
 
   async acquireRawConnection() {
     if (!this.#db) {
-      if (this.#dataDir !== 'memory://') mkdirSync(this.#dataDir, { recursive: true });
-      this.#db = await PGlite.create(this.#dataDir);
+      this.#unlock = lockDataDir(this.#dataDir);
+      try {
+        this.#db = await PGlite.create(this.#dataDir);
+      } catch (err) {
+        this.#unlock();
+        throw err;
+      }
     }
     this.version = '17';
     return this.#db;
@@ -40,6 +46,7 @@ export class PGliteClient extends (PgClient as unknown as new (config: Knex.Conf
   async destroyRawConnection(db: PGlite) {
     await db.close();
     this.#db = undefined;
+    this.#unlock?.();
   }
 
   validateConnection(db: PGlite) {

@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { loadSettings, SettingsError } from '../../src/config.ts';
+
+test('defaults: port 3000, localhost issuer, embedded database under ./data', () => {
+  const s = loadSettings({});
+  assert.equal(s.port, 3000);
+  assert.equal(s.issuer, 'http://localhost:3000');
+  assert.deepEqual(s.database, { dataDir: path.resolve('./data') });
+  assert.equal(s.production, false);
+});
+
+test('DATABASE_URL selects PostgreSQL; anything else is refused', () => {
+  assert.deepEqual(loadSettings({ DATABASE_URL: 'postgres://u@db/tessera' }).database, { url: 'postgres://u@db/tessera' });
+  assert.throws(() => loadSettings({ DATABASE_URL: 'mysql://x' }), SettingsError);
+});
+
+test('production refuses an http issuer other than localhost, and accepts https or loopback', () => {
+  assert.throws(() => loadSettings({ NODE_ENV: 'production', ISSUER: 'http://id.example.com' }), /refuses the http issuer/);
+  assert.equal(loadSettings({ NODE_ENV: 'production', ISSUER: 'https://id.example.com/' }).issuer, 'https://id.example.com');
+  assert.equal(loadSettings({ NODE_ENV: 'production', ISSUER: 'http://localhost:3000' }).production, true);
+});
+
+test('the admin client needs both its id and its secret, and a secret of some length', () => {
+  assert.throws(() => loadSettings({ TESSERA_ADMIN_CLIENT_ID: 'admin' }), /both/);
+  assert.throws(() => loadSettings({ TESSERA_ADMIN_CLIENT_ID: 'admin', TESSERA_ADMIN_CLIENT_SECRET: 'short' }), /at least 16/);
+});
+
+test('a bad PORT is a clear error naming the variable', () => {
+  assert.throws(() => loadSettings({ PORT: 'eighty' }), /PORT/);
+});
