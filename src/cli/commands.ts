@@ -89,12 +89,13 @@ export const commands: Command[] = [
       disabled: { type: 'boolean' },
     },
     async run(v, _p, io) {
+      const username = required(v, 'username');
       const password = v['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : (v.password as string | undefined);
       const user = await withDatabase((db, cost) =>
         createUser(
           db,
           {
-            username: required(v, 'username'),
+            username,
             password,
             email: v.email as string | undefined,
             email_verified: v['email-verified'] === true ? true : undefined,
@@ -128,11 +129,12 @@ export const commands: Command[] = [
       'allowed-resources': { type: 'string' },
     },
     async run(v, _p, io) {
+      const clientName = required(v, 'name');
       const method = v.public ? 'none' : ((v['auth-method'] as string | undefined) ?? undefined);
       const client = await withDatabase((db) =>
         createClient(db, {
           client_id: v['client-id'] as string | undefined,
-          client_name: required(v, 'name'),
+          client_name: clientName,
           redirect_uris: (v['redirect-uri'] as unknown as string[] | undefined) ?? [],
           post_logout_redirect_uris: (v['post-logout-redirect-uri'] as unknown as string[] | undefined) ?? [],
           grant_types: v['grant-types'] ? list(v['grant-types']).map((g) => GrantType.parse(g)) : undefined,
@@ -153,9 +155,10 @@ export const commands: Command[] = [
     usage: 'tessera resource-server add --identifier https://api.example.com [--scopes "read write"] [--format jwt|opaque] [--ttl 3600]',
     options: { identifier: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, format: { type: 'string' }, ttl: { type: 'string' } },
     async run(v, _p, io) {
+      const identifier = required(v, 'identifier');
       const rs = await withDatabase((db) =>
         createResourceServer(db, {
-          identifier: required(v, 'identifier'),
+          identifier,
           name: v.name as string | undefined,
           scopes: list(v.scopes),
           access_token_format: v.format as 'jwt' | 'opaque' | undefined,
@@ -172,7 +175,8 @@ export const commands: Command[] = [
     usage: 'tessera org add --alias acme --name "Acme"',
     options: { alias: { type: 'string' }, name: { type: 'string' } },
     async run(v, _p, io) {
-      const org = await withDatabase((db) => createOrganization(db, { alias: required(v, 'alias'), name: required(v, 'name') }));
+      const input = { alias: required(v, 'alias'), name: required(v, 'name') };
+      const org = await withDatabase((db) => createOrganization(db, input));
       io.out(json(org));
       return 0;
     },
@@ -183,10 +187,11 @@ export const commands: Command[] = [
     usage: 'tessera org member add --org acme --user alice --roles admin,editor',
     options: { org: { type: 'string' }, user: { type: 'string' }, roles: { type: 'string' } },
     async run(v, _p, io) {
+      const [orgRef, userRef] = [required(v, 'org'), required(v, 'user')];
       const saved = await withDatabase(async (db) => {
-        const org = await findOrganization(db, required(v, 'org'));
-        if (!org) throw new NotFound(`no organization ${v.org}`);
-        const user = await resolveUser(db, required(v, 'user'));
+        const org = await findOrganization(db, orgRef);
+        if (!org) throw new NotFound(`no organization ${orgRef}`);
+        const user = await resolveUser(db, userRef);
         return putMembership(db, org.id, user.id, { roles: list(v.roles) });
       });
       io.out(json(saved));

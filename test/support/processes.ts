@@ -83,7 +83,16 @@ export async function startServerProcess(env: Record<string, string>, readyTimeo
   void exited.then((r) => (done = r));
   child.once('error', () => {});
 
-  const waitExit = (ms: number) => Promise.race([exited, sleep(ms).then(() => undefined)]);
+  // Resolves with the exit, or undefined after `ms`; the timer is cleared so it holds nothing open.
+  const waitExit = async (ms: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+    try {
+      return await Promise.race([exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   const server: ServerProcess = {
     child,
     issuer,

@@ -1,0 +1,180 @@
+/**
+ * The CLI as a person at a terminal uses it: `node bin/tessera.js ...` in a child process, judged by
+ * its exit code and what it prints. Commands that touch the database run one at a time (PGlite
+ * allows one process per data folder).
+ */
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import * as oidc from 'openid-client';
+import { testEnv } from './support/server.ts';
+import { authorizationRequest, relyingParty, REDIRECT_URI, unique } from './support/fixtures.ts';
+import { signIn } from './support/browserless.ts';
+import { cliJson, runCli, startServerProcess, type ServerProcess } from './support/processes.ts';
+
+const COMMANDS = ['start', 'migrate', 'user add', 'client add', 'resource-server add', 'org add', 'org member add', 'keys rotate', 'keys list', 'keys remove'];
+const STACK_FRAME = /^\s+at\s/m;
+
+let env: Record<string, string>;
+let cleanup = () => {};
+const servers: ServerProcess[] = [];
+
+before(async () => {
+  ({ env, cleanup } = await testEnv());
+  // Pays for creating the embedded database once, outside the tests' own timings.
+  const migrated = await runCli(['migrate'], env);
+  assert.equal(migrated.code, 0, migrated.stderr);
+  assert.match(migrated.stdout, /applied: |already up to date/);
+});
+
+after(async () => {
+  await Promise.all(servers.map((s) => s.kill()));
+  cleanup();
+});
+
+describe('help', () => {
+  test('--help lists every command and exits 0', async () => {
+    const r = await runCli(['--help'], env);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /usage: tessera <command>/);
+    for (const command of COMMANDS) assert.match(r.stdout, new RegExp(`^  ${command} `, 'm'), `lists ${command}`);
+    assert.equal(r.stderr, '');
+  });
+
+  test('each command takes --help: usage on stdout, exit 0, nothing touched', async () => {
+    const results = await Promise.all(COMMANDS.map((command) => runCli([...command.split(' '), '--help'], env)));
+    results.forEach((r, i) => {
+      const command = COMMANDS[i]!;
+      assert.equal(r.code, 0, `${command} --help: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^usage: tessera ${command}\\b`, 'm'), `${command} --help shows its usage`);
+      assert.match(r.stdout, /--help/);
+      assert.equal(r.stderr, '', `${command} --help prints nothing on stderr`);
+    });
+  });
+
+  test('an unknown command exits 2, names it, and shows the commands', async () => {
+    const r = await runCli(['frobnicate', '--now'], env);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown command: frobnicate/);
+    assert.match(r.stderr, /user add/);
+    assert.equal(r.stdout, '');
+  });
+
+  test('an unknown option exits 2 with the command usage', async () => {
+    const r = await runCli(['user', 'add', '--usernme', 'typo'], env);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--usernme/);
+    assert.match(r.stderr, /usage: tessera user add/);
+    assert.doesNotMatch(r.stderr, STACK_FRAME);
+  });
+});
+
+describe('user add', () => {
+  test('without --username: exit 2, "--username is required"', async () => {
+    const r = await runCli(['user', 'add', '--password', 'long enough password'], env);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--username is required/);
+    assert.match(r.stderr, /usage: tessera user add/);
+    assert.equal(r.stdout, '');
+  });
+
+  test('a duplicate username: exit 1 with one clear line, no stack trace', async () => {
+    const username = unique('dup');
+    const first = await runCli(['user', 'add', '--username', username, '--password', 'long enough password'], env);
+    assert.equal(first.code, 0, first.stderr);
+    const second = await runCli(['user', 'add', '--username', username, '--password', 'another password'], env);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /already exists/);
+    assert.doesNotMatch(second.stderr, STACK_FRAME, 'no stack trace');
+    assert.doesNotMatch(second.stderr, /\b\w*Error\b/, 'no error class names');
+    assert.equal(second.stdout, '');
+  });
+
+  test('--password-stdin: the password comes from stdin, and the output never shows it or a hash', async () => {
+    const password = 'piped-in passphrase 42';
+    const username = unique('stdin');
+
+    // As `echo "$PASSWORD" | tessera user add ...` sends it: with a trailing newline.
+    const r = await runCli(['user', 'add', '--username', username, '--password-stdin', '--email', 'stdin@example.com'], env, { input: `${password}\n` });
+    assert.equal(r.code, 0, r.stderr);
+    const user = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.equal(user.username, username);
+    assert.ok(!r.stdout.includes(password) && !r.stderr.includes(password), 'the password is not echoed');
+    assert.ok(!r.stdout.includes('passphrase'), 'not even part of it');
+    assert.doesNotMatch(r.stdout, /password|hash|scrypt/i, 'no password field and no hash');
+
+    // And it is the password: the user signs in with it (the newline was not part of it).
+    const client = await cliJson<{ client_id: string; client_secret: string }>(['client', 'add', '--name', 'Stdin check', '--redirect-uri', REDIRECT_URI], env);
+    const server = await startServerProcess(env);
+    servers.push(server);
+    try {
+      const config = await relyingParty(server.issuer, client.client_id, client.client_secret);
+      const req = await authorizationRequest(config, { scope: 'openid' });
+      const landed = await signIn(req.url, server.issuer, username, password);
+      assert.ok(landed.url.startsWith(REDIRECT_URI), `signed in with the piped password, got ${landed.url}`);
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(landed.url), { pkceCodeVerifier: req.verifier, expectedState: req.state });
+      assert.equal(tokens.claims()!.sub, user.id);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('organizations', () => {
+  test('org add, then org member add --roles admin,editor prints the two roles', async () => {
+    const username = unique('member');
+    const user = await cliJson<{ id: string }>(['user', 'add', '--username', username, '--password', 'long enough password'], env);
+    const alias = unique('acme').toLowerCase();
+    const org = await cliJson<{ id: string; alias: string; name: string }>(['org', 'add', '--alias', alias, '--name', 'Acme Corp'], env);
+    assert.equal(org.alias, alias);
+    assert.equal(org.name, 'Acme Corp');
+
+    const membership = await cliJson<{ organization_id: string; user_id: string; roles: string[] }>(
+      ['org', 'member', 'add', '--org', alias, '--user', username, '--roles', 'admin,editor'],
+      env,
+    );
+    assert.deepEqual(membership.roles, ['admin', 'editor']);
+    assert.equal(membership.organization_id, org.id);
+    assert.equal(membership.user_id, user.id);
+  });
+
+  test('org member add for an organization that does not exist: exit 1, says so', async () => {
+    const r = await runCli(['org', 'member', 'add', '--org', 'no-such-org-here', '--user', 'nobody', '--roles', 'admin'], env);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no organization no-such-org-here/);
+    assert.doesNotMatch(r.stderr, STACK_FRAME);
+  });
+});
+
+describe('resource-server add', () => {
+  test('--identifier not-a-url: exit 2 with a validation message', async () => {
+    const r = await runCli(['resource-server', 'add', '--identifier', 'not-a-url'], env);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /invalid input/);
+    assert.match(r.stderr, /identifier: .*URL/i);
+    assert.doesNotMatch(r.stderr, STACK_FRAME);
+    assert.equal(r.stdout, '');
+  });
+});
+
+describe('client add', () => {
+  test('--public: client_secret is null, and there is no secret to warn about', async () => {
+    const r = await runCli(['client', 'add', '--name', 'SPA', '--redirect-uri', REDIRECT_URI, '--public'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const client = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.equal(client.client_secret, null);
+    assert.equal(client.token_endpoint_auth_method, 'none');
+    assert.deepEqual(client.redirect_uris, [REDIRECT_URI]);
+    assert.doesNotMatch(r.stderr, /secret/i);
+  });
+
+  test('confidential: prints a secret and warns on stderr that it is shown once', async () => {
+    const r = await runCli(['client', 'add', '--name', 'Web app', '--redirect-uri', REDIRECT_URI], env);
+    assert.equal(r.code, 0, r.stderr);
+    const client = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.equal(typeof client.client_secret, 'string');
+    assert.ok((client.client_secret as string).length >= 32, 'a long secret');
+    assert.equal(typeof client.client_id, 'string');
+    assert.match(r.stderr, /client_secret.*shown only now/);
+    assert.ok(!r.stderr.includes(client.client_secret as string), 'the warning does not repeat the secret');
+  });
+});
