@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { hookFromEnv, type PayloadHookConfig } from './hooks/config.ts';
+import { SettingsError } from './errors.ts';
 
 const flag = z
   .string()
@@ -19,6 +21,8 @@ const EnvSchema = z.object({
   TESSERA_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   TESSERA_PASSWORD_COST: z.coerce.number().int().min(10).max(20).default(15),
   TESSERA_PURGE_INTERVAL_S: z.coerce.number().int().min(1).default(600),
+  TESSERA_MAX_TOKEN_BYTES: z.coerce.number().int().min(512).default(8192),
+  TESSERA_HOOKS_DIR: z.string().default('.'),
 });
 
 export type Settings = {
@@ -33,9 +37,15 @@ export type Settings = {
   /** log2 of scrypt's N: 15 means 32 MiB of memory per hash (128 * N * r bytes, r = 8). */
   passwordCost: number;
   purgeIntervalS: number;
+  /** An encoded token over this size is a payload hook failure (SPEC 6). */
+  maxTokenBytes: number;
+  /** Module hooks are resolved from here (`TESSERA_PAYLOAD_HOOK=hooks/x.ts` is relative to it). */
+  hooksDir: string;
+  /** The global payload hook (TESSERA_PAYLOAD_HOOK or TESSERA_PAYLOAD_HOOK_URL...); a client's own wins. */
+  payloadHook: PayloadHookConfig | undefined;
 };
 
-export class SettingsError extends Error {}
+export { SettingsError };
 
 /** Reads the environment once; every refusal is a clear sentence, not a stack trace. */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -68,6 +78,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     logLevel: e.TESSERA_LOG_LEVEL,
     passwordCost: e.TESSERA_PASSWORD_COST,
     purgeIntervalS: e.TESSERA_PURGE_INTERVAL_S,
+    maxTokenBytes: e.TESSERA_MAX_TOKEN_BYTES,
+    hooksDir: path.resolve(e.TESSERA_HOOKS_DIR),
+    payloadHook: hookFromEnv(env),
   };
 }
 

@@ -9,6 +9,10 @@ import { purgeExpired } from './storage/oidc-adapter.ts';
 import { ensureAdminClient } from './bootstrap.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createApp } from './http/app.ts';
+import { createMetrics } from './metrics.ts';
+import { createHookRunner } from './hooks/runner.ts';
+import { createTokenClaims } from './oidc/token-claims.ts';
+import { registerKnownOrganizations } from './oidc/organization-scopes.ts';
 
 export type RunningServer = { url: string; db: Database; close(): Promise<void> };
 
@@ -21,8 +25,12 @@ export async function startServer(settings: Settings, log: Logger, print: (text:
     const { cookieKeys } = await ensureProviderSecrets(db);
     const signingKeys = await loadSigningKeys(db);
     await ensureAdminClient(db, settings, log, print);
-    const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy });
-    const app = createApp({ provider, db, log, csrfKey: cookieKeys[0]!, passwordCost: settings.passwordCost, trustProxy: settings.trustProxy });
+    const metrics = createMetrics();
+    const hooks = createHookRunner({ hooksDir: settings.hooksDir, log, metrics, now: () => Date.now() });
+    const tokenClaims = createTokenClaims({ db, log, metrics, hooks, globalHook: settings.payloadHook, maxTokenBytes: settings.maxTokenBytes });
+    const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy, tokenClaims });
+    await registerKnownOrganizations(provider, db);
+    const app = createApp({ provider, db, log, metrics, csrfKey: cookieKeys[0]!, passwordCost: settings.passwordCost, trustProxy: settings.trustProxy });
 
     const purge = async () => {
       try {

@@ -8,8 +8,11 @@ import { securityHeaders } from './security-headers.ts';
 import { BodyError } from './form.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { errorPage, stylesheet } from '../interactions/views.ts';
+import { metricsRoute } from './metrics-route.ts';
+import { organizationScopeRegistrar } from '../oidc/organization-scopes.ts';
+import type { Metrics } from '../metrics.ts';
 
-export type AppDeps = { provider: Provider; db: Database; log: Logger; csrfKey: string; passwordCost: number; trustProxy: boolean };
+export type AppDeps = { provider: Provider; db: Database; log: Logger; metrics: Metrics; csrfKey: string; passwordCost: number; trustProxy: boolean };
 
 /** The HTTP edge: our routes first, everything else is oidc-provider's. */
 export function createApp(deps: AppDeps): Koa {
@@ -20,6 +23,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errorBoundary());
   app.use(securityHeaders());
   app.use(healthRoutes(deps.db).routes());
+  app.use(metricsRoute(deps.metrics));
   app.use(async (ctx, next) => {
     if (ctx.path !== '/assets/tessera.css') return next();
     ctx.type = 'text/css';
@@ -27,6 +31,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = stylesheet;
   });
   app.use(interactionRoutes(deps).routes());
+  app.use(organizationScopeRegistrar(deps.provider, deps.db));
   const providerHandler = deps.provider.callback();
   app.use(async (ctx) => {
     ctx.respond = false;

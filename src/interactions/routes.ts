@@ -7,7 +7,8 @@ import type { Logger } from '../log.ts';
 import { readForm } from '../http/form.ts';
 import { findUserForLogin } from '../storage/users.ts';
 import { verifyPassword, dummyHash } from '../auth/password.ts';
-import { consentPage, errorPage, loginPage } from './views.ts';
+import { consentPage, errorPage, loginPage, organizationPage } from './views.ts';
+import { ORGANIZATION_PROMPT } from '../oidc/organization-policy.ts';
 
 type Deps = { provider: Provider; db: Database; log: Logger; csrfKey: string; passwordCost: number };
 
@@ -54,6 +55,9 @@ export function interactionRoutes({ provider, db, log, csrfKey, passwordCost }: 
     ctx.type = 'html';
     if (interaction.prompt.name === 'login') {
       ctx.body = loginPage({ uid, csrf: csrfFor(uid), clientName, username: interaction.params.login_hint as string | undefined });
+    } else if (interaction.prompt.name === ORGANIZATION_PROMPT) {
+      const choices = await organizationChoices(interaction);
+      ctx.body = organizationPage({ uid, csrf: csrfFor(uid), clientName, choices });
     } else {
       const missing = interaction.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
       const scopes = [...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()];
@@ -87,6 +91,17 @@ export function interactionRoutes({ provider, db, log, csrfKey, passwordCost }: 
     ctx.respond = false;
   });
 
+  router.post('/:uid/organization', async (ctx) => {
+    const { interaction } = await details(ctx);
+    const form = await readForm(ctx);
+    if (!csrfValid(interaction.uid, form.csrf)) return forbidden(ctx);
+    if (interaction.prompt.name !== ORGANIZATION_PROMPT) return forbidden(ctx);
+    const choices = await organizationChoices(interaction);
+    if (!choices.some((c) => c.alias === form.organization)) return forbidden(ctx);
+    await provider.interactionFinished(ctx.req, ctx.res, { organization: { alias: form.organization } }, { mergeWithLastSubmission: true });
+    ctx.respond = false;
+  });
+
   router.post('/:uid/confirm', async (ctx) => {
     const { interaction } = await details(ctx);
     const form = await readForm(ctx);
@@ -117,6 +132,12 @@ export function interactionRoutes({ provider, db, log, csrfKey, passwordCost }: 
     );
     ctx.respond = false;
   });
+
+  /** The organizations offered on the page: the user's own, as the policy computed them. */
+  async function organizationChoices(interaction: { prompt: { details: unknown } }) {
+    const details = interaction.prompt.details as { choices?: Array<{ alias: string; name: string; roles: string[] }> };
+    return details.choices ?? [];
+  }
 
   return router;
 }

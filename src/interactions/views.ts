@@ -43,6 +43,31 @@ ${v.resources.length ? html`<p>for use with</p><ul class="scopes">${v.resources.
   );
 }
 
+export type OrganizationView = { uid: string; csrf: string; clientName: string; choices: Array<{ alias: string; name: string; roles: string[] }> };
+
+export function organizationPage(v: OrganizationView): string {
+  return page(
+    'Choose an organization',
+    html`<h1>Choose an organization</h1>
+<p class="lead">Which organization do you want to use with <strong>${v.clientName}</strong>?</p>
+<form method="post" action="/interaction/${v.uid}/organization">
+  <input type="hidden" name="csrf" value="${v.csrf}">
+  <fieldset>
+    <legend>Organizations</legend>
+    ${v.choices.map(
+      (c, i) => html`<div class="choice"><input type="radio" id="org-${c.alias}" name="organization" value="${c.alias}" ${i === 0 ? 'checked' : ''} required>
+    <label for="org-${c.alias}">${c.name}${c.roles.length ? html` <span class="roles">(${c.roles.join(', ')})</span>` : ''}</label></div>`,
+    )}
+  </fieldset>
+  <button type="submit">Continue</button>
+</form>
+<form method="post" action="/interaction/${v.uid}/abort">
+  <input type="hidden" name="csrf" value="${v.csrf}">
+  <button type="submit" class="secondary">Cancel</button>
+</form>`,
+  );
+}
+
 export function errorPage(title: string, message: string, details: Record<string, string> = {}): string {
   return page(
     title,
@@ -75,5 +100,5 @@ input[type=text],input[type=password]{width:100%;padding:.5rem;border:1px solid 
 input:focus,button:focus{outline:3px solid #2563eb;outline-offset:1px}
 button{width:100%;margin-top:1rem;padding:.6rem;border:0;border-radius:.25rem;background:#1d4ed8;color:#fff;font-size:1rem;cursor:pointer}
 button.secondary{background:#e5e7eb;color:#111827;margin-top:.5rem}.error{background:#fee2e2;color:#991b1b;padding:.5rem;border-radius:.25rem}
-ul.scopes{padding-left:1.2rem}dt{font-weight:600}dd{margin:0 0 .5rem}
+ul.scopes{padding-left:1.2rem}fieldset{border:0;padding:0;margin:1rem 0 0}legend{font-weight:600}.choice{display:flex;gap:.5rem;align-items:center;margin:.4rem 0}.choice label{margin:0;font-weight:400}.roles{color:#4b5563}dt{font-weight:600}dd{margin:0 0 .5rem}
 `;

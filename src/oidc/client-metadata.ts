@@ -1,8 +1,12 @@
 import type { ClientMetadata } from 'oidc-provider';
 import type { Client } from '../model/client.ts';
 
-/** A `clients` row as oidc-provider client metadata; Tessera's own settings ride along as extra metadata. */
-export function toClientMetadata(c: Client): ClientMetadata {
+/**
+ * A `clients` row as oidc-provider client metadata; Tessera's own settings ride along as extra metadata.
+ * `expandScope` adds what a scope implies: a client allowed `organization` may ask for any
+ * `organization:<alias>` value, which oidc-provider only accepts when the client lists it.
+ */
+export function toClientMetadata(c: Client, expandScope: (scope: string) => string = (s) => s): ClientMetadata {
   return {
     client_id: c.client_id,
     ...(c.client_secret ? { client_secret: c.client_secret } : {}),
@@ -12,7 +16,7 @@ export function toClientMetadata(c: Client): ClientMetadata {
     grant_types: c.grant_types,
     response_types: c.grant_types.includes('authorization_code') ? ['code'] : [],
     token_endpoint_auth_method: c.token_endpoint_auth_method,
-    scope: c.scope,
+    scope: expandScope(c.scope),
     ...(c.default_resource ? { default_resource: c.default_resource } : {}),
     allowed_resources: c.allowed_resources,
     ...(c.payload_hook ? { payload_hook: c.payload_hook } : {}),

@@ -11,6 +11,13 @@ import { renderError, logoutSource, postLogoutSuccessSource } from './pages.ts';
 import { STANDARD_SCOPE_CLAIMS } from '../claims/standard.ts';
 import { watchProviderEvents } from './events.ts';
 import { ADMIN_SCOPES } from '../bootstrap.ts';
+import { interactionPolicyWithOrganizations } from './organization-policy.ts';
+import { expandOrganizationScopes } from './organization-scopes.ts';
+import { recordGrantContext } from './grant-context-recorder.ts';
+import { computeClaimsBeforeSpending } from './claims-before-spending.ts';
+import { addTokenClaimsToIdTokens } from './id-token-claims.ts';
+import type { TokenClaims } from './token-claims.ts';
+import { ALL_ORGANIZATIONS_SCOPE, HASURA_SCOPE, ORGANIZATION_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
 
 export type ProviderDeps = {
   issuer: string;
@@ -19,30 +26,44 @@ export type ProviderDeps = {
   signingKeys: JWK[];
   cookieKeys: string[];
   trustProxy: boolean;
+  tokenClaims: TokenClaims;
+};
+
+// Scope values and the claims they release in ID tokens and userinfo (SPEC 3). `organization:<alias>`
+// values are registered as organizations appear (organization-scopes.ts); Hasura claims are added
+// to tokens only, outside this mapping, so userinfo never shows them.
+const CLAIMS = {
+  ...STANDARD_SCOPE_CLAIMS,
+  [ORGANIZATION_SCOPE]: ['organization'],
+  [ALL_ORGANIZATIONS_SCOPE]: ['organization'],
+  [PRIVILEGES_SCOPE]: ['user_profile', 'user_scope'],
 };
 
 /** Assembles the oidc-provider configuration from the small modules beside this file. */
-export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trustProxy }: ProviderDeps): Provider {
+export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trustProxy, tokenClaims }: ProviderDeps): Provider {
+  // The adapter is made before the provider it will ask about organization scopes.
+  let provider: Provider | undefined;
   const configuration: Configuration = {
-    adapter: createAdapterClass(db),
+    adapter: createAdapterClass(db, (scope) => (provider ? expandOrganizationScopes(provider, scope) : scope)),
     jwks: { keys: signingKeys },
     cookies: {
       keys: cookieKeys,
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
-    findAccount: createFindAccount(db),
-    claims: STANDARD_SCOPE_CLAIMS as unknown as Configuration['claims'],
+    findAccount: createFindAccount(db, tokenClaims),
+    claims: structuredClone(CLAIMS) as unknown as Configuration['claims'],
+    extraTokenClaims: (ctx, token) => tokenClaims.forAccessToken(ctx, token as never),
     // Scope-requested claims also go into the ID token (SPEC 3).
     conformIdTokenClaims: false,
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'address', 'phone', ...ADMIN_SCOPES.split(' ')],
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'address', 'phone', HASURA_SCOPE, ...ADMIN_SCOPES.split(' ')],
     extraClientMetadata: { properties: extraClientMetadata },
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false,
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
     responseTypes: ['code'],
     rotateRefreshToken: true,
     ttl,
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPolicyWithOrganizations(db) },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -56,8 +77,11 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
     clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], id_token_signed_response_alg: 'ES256', token_endpoint_auth_method: 'client_secret_basic' },
     renderError,
   };
-  const provider = new Provider(issuer, configuration);
+  provider = new Provider(issuer, configuration);
   provider.proxy = trustProxy;
   watchProviderEvents(provider, log);
+  addTokenClaimsToIdTokens(provider, tokenClaims);
+  computeClaimsBeforeSpending(provider, db, tokenClaims);
+  recordGrantContext(provider, db);
   return provider;
 }

@@ -8,7 +8,7 @@ import { toClientMetadata } from '../oidc/client-metadata.ts';
  * (sessions, grants, codes, tokens, interactions) lives there with its expiry, so a restart or a
  * second instance sees the same state. Clients come from the `clients` table, read at request time.
  */
-export function createAdapterClass(db: Database): new (model: string) => Adapter {
+export function createAdapterClass(db: Database, expandClientScope?: (scope: string) => string): new (model: string) => Adapter {
   return class PostgresAdapter implements Adapter {
     readonly model: string;
 
@@ -35,7 +35,7 @@ export function createAdapterClass(db: Database): new (model: string) => Adapter
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') {
         const client = await findClient(db, id);
-        return client && (toClientMetadata(client) as AdapterPayload);
+        return client && (toClientMetadata(client, expandClientScope) as AdapterPayload);
       }
       return this.#findWhere({ id });
     }
@@ -75,5 +75,11 @@ export function createAdapterClass(db: Database): new (model: string) => Adapter
 
 /** Removes expired rows; the provider already ignores them, this keeps the table small. */
 export async function purgeExpired(db: Database): Promise<number> {
-  return db('oidc_payloads').where('expires_at', '<', db.fn.now()).delete();
+  const removed = await db('oidc_payloads').where('expires_at', '<', db.fn.now()).delete();
+  // Tessera's per-grant context goes with its grant.
+  await db('grant_context')
+    .whereNotExists(db('oidc_payloads').select(db.raw('1')).where('model', 'Grant').whereRaw('oidc_payloads.id = grant_context.grant_id'))
+    .andWhere('updated_at', '<', db.raw("now() - interval '1 hour'"))
+    .delete();
+  return removed;
 }

@@ -33,3 +33,18 @@ export async function putMembership(db: Database, organizationId: string, userId
     throw err;
   }
 }
+
+export type MembershipOfUser = { id: string; alias: string; name: string; roles: string[]; attributes: Record<string, unknown> };
+
+/** A user's organizations with their roles and membership attributes, in alias order (stable claims). */
+export async function listMembershipsOfUser(db: Database, userId: string): Promise<MembershipOfUser[]> {
+  return db('memberships as m')
+    .join('organizations as o', 'o.id', 'm.organization_id')
+    .where('m.user_id', userId)
+    .select('o.id', 'o.alias', 'o.name', 'm.roles', 'm.attributes')
+    .orderBy('o.alias');
+}
+
+export async function listOrganizationAliases(db: Database): Promise<string[]> {
+  return db('organizations').pluck('alias');
+}

@@ -1,0 +1,29 @@
+/** The organization scopes of SPEC 3, as written by Keycloak 26. */
+export const ORGANIZATION_SCOPE = 'organization';
+export const ALL_ORGANIZATIONS_SCOPE = 'organization:*';
+export const PRIVILEGES_SCOPE = 'privileges';
+export const HASURA_SCOPE = 'hasura';
+
+const ALIAS_SCOPE = /^organization:([a-z0-9][a-z0-9_-]{0,62})$/;
+
+export type OrganizationRequest =
+  | { kind: 'none' }
+  | { kind: 'one' } // `organization`: the active one, chosen when there are several
+  | { kind: 'aliases'; aliases: string[] } // `organization:<alias>`...
+  | { kind: 'all' }; // `organization:*`
+
+export const splitScope = (scope: string | undefined | null): string[] => (scope ?? '').split(' ').filter(Boolean);
+
+/** The alias of an `organization:<alias>` scope value, or undefined for anything else. */
+export function aliasOfScope(scope: string): string | undefined {
+  return ALIAS_SCOPE.exec(scope)?.[1];
+}
+
+/** What the organization scopes of a scope string ask for; `organization:*` wins, then aliases, then `organization`. */
+export function organizationRequest(scopes: readonly string[]): OrganizationRequest {
+  if (scopes.includes(ALL_ORGANIZATIONS_SCOPE)) return { kind: 'all' };
+  const aliases = [...new Set(scopes.map(aliasOfScope).filter((a): a is string => a !== undefined))];
+  if (aliases.length) return { kind: 'aliases', aliases };
+  if (scopes.includes(ORGANIZATION_SCOPE)) return { kind: 'one' };
+  return { kind: 'none' };
+}

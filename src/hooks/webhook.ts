@@ -1,0 +1,102 @@
+/**
+ * Calls a webhook hook (SPEC 5): one signed POST, no retries, no redirects, a deadline covering the
+ * whole exchange (connect, headers and body), and a body limit enforced while the body streams.
+ */
+import got, { type Request } from 'got';
+import type { IncomingMessage } from 'node:http';
+import type { WebhookHookConfig } from './config.ts';
+import type { HookInput } from './input.ts';
+import { SIGNATURE_HEADER, signWebhook } from './signature.ts';
+import { failed, toClaims, type CallResult } from './result.ts';
+
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+
+export type WebhookCallOptions = {
+  /** Unix seconds for the signature's timestamp. */
+  nowSeconds: number;
+  maxResponseBytes?: number;
+};
+
+/** The failure cause for a transport error (the URL, headers and secret are never part of it). */
+function transportCause(err: unknown): CallResult {
+  const e = err as { code?: string; name?: string };
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  if (e?.name === 'TimeoutError' || code === 'ETIMEDOUT') return failed('timeout');
+  if (code === 'ECONNREFUSED') return failed('connection_refused');
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE') return failed('connection_reset', code);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return failed('dns_error', code);
+  if (code && (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code))) return failed('tls_error', code);
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return failed('unreachable', code);
+  return failed('network_error', code ?? e?.name);
+}
+
+/** POSTs the input to the hook and reads its answer. Never throws. */
+export function callWebhook(config: Pick<WebhookHookConfig, 'url' | 'secret' | 'timeout_ms'>, input: HookInput, options: WebhookCallOptions): Promise<CallResult> {
+  const limit = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+  const body = JSON.stringify(input);
+  return new Promise<CallResult>((resolve) => {
+    let request: Request | undefined;
+    let settled = false;
+    const finish = (result: CallResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      request?.destroy();
+      resolve(result);
+    };
+    // Our own deadline over the whole exchange, whatever got's timers do with a slow, endless body.
+    const deadline = setTimeout(() => finish(failed('timeout')), config.timeout_ms);
+
+    try {
+      request = got.stream.post(config.url, {
+        body,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'user-agent': 'tessera-payload-hook',
+          [SIGNATURE_HEADER]: signWebhook(config.secret, body, options.nowSeconds),
+        },
+        timeout: { request: config.timeout_ms },
+        retry: { limit: 0 },
+        followRedirect: false,
+        throwHttpErrors: false,
+        cache: false,
+      });
+    } catch (err) {
+      finish(transportCause(err));
+      return;
+    }
+
+    let status = 0;
+    let size = 0;
+    const chunks: Buffer[] = [];
+    request.on('response', (response: IncomingMessage) => {
+      status = response.statusCode ?? 0;
+      if (status >= 300 && status < 400) return finish(failed('redirect', String(status)));
+      if (status === 204) return finish({ ok: true, claims: undefined });
+      if (status !== 200) return finish(failed(`status_${status}`));
+      const declared = Number(response.headers['content-length']);
+      if (Number.isFinite(declared) && declared > limit) return finish(failed('body_too_large', `content-length ${declared}`));
+    });
+    request.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      size += chunk.length;
+      if (size > limit) return finish(failed('body_too_large', `over ${limit} bytes`));
+      chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (settled) return;
+      if (status !== 200) return finish(failed(status ? `status_${status}` : 'network_error'));
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return finish(failed('invalid_json'));
+      }
+      // JSON null is an answer that is not an object: a webhook says "nothing" with 204.
+      if (parsed === null) return finish(failed('not_an_object', 'null'));
+      finish(toClaims(parsed));
+    });
+    request.on('error', (err: unknown) => finish(transportCause(err)));
+  });
+}

@@ -1,0 +1,49 @@
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import instance from 'oidc-provider/lib/helpers/weak_cache.js';
+
+/**
+ * The one file that reaches into oidc-provider's internal state (pinned to major 9, covered by the
+ * organization tests). oidc-provider knows only static scope values; `organization:<alias>` needs
+ * scopes registered as organizations appear, and the refresh_token grant needs one more parameter.
+ */
+type Internals = {
+  configuration: { scopes: Set<string>; claims: Record<string, Record<string, null>> };
+  grantTypeHandlers: Map<string, (ctx: KoaContextWithOIDC) => Promise<void>>;
+  grantTypeParams: Map<string | undefined, Set<string>>;
+};
+
+const internals = (provider: Provider) => instance(provider) as Internals;
+
+/** Makes `scope` a known scope value releasing the given claims (as the static `claims` config would). */
+export function registerScope(provider: Provider, scope: string, claims: string[]): void {
+  const { configuration } = internals(provider);
+  if (configuration.scopes.has(scope)) return;
+  configuration.claims[scope] = Object.fromEntries(claims.map((c) => [c, null]));
+  configuration.scopes.add(scope);
+}
+
+export function isKnownScope(provider: Provider, scope: string): boolean {
+  return internals(provider).configuration.scopes.has(scope);
+}
+
+export function knownScopes(provider: Provider): string[] {
+  return [...internals(provider).configuration.scopes];
+}
+
+/** Wraps a grant type's handler and lets it accept extra parameters. */
+export function extendGrantType(
+  provider: Provider,
+  grantType: string,
+  params: string[],
+  wrap: (original: (ctx: KoaContextWithOIDC) => Promise<void>) => (ctx: KoaContextWithOIDC) => Promise<void>,
+): void {
+  const { grantTypeHandlers, grantTypeParams } = internals(provider);
+  const original = grantTypeHandlers.get(grantType);
+  if (!original) throw new Error(`grant type ${grantType} is not enabled`);
+  for (const p of params) {
+    grantTypeParams.get(grantType)?.add(p);
+    grantTypeParams.get(undefined)?.add(p);
+  }
+  grantTypeHandlers.set(grantType, wrap(original));
+}

@@ -1,0 +1,184 @@
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Database } from '../db/connect.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import { findPrivileges } from '../storage/privileges.ts';
+import { listMembershipsOfUser } from '../storage/organizations.ts';
+import { findGrantContext } from '../storage/grant-context.ts';
+import { organizationRequest, ORGANIZATION_SCOPE, ALL_ORGANIZATIONS_SCOPE } from '../claims/scopes.ts';
+import { selectOrganizations, hookOrganization, type Membership } from '../claims/organization.ts';
+import { placedClaims, withPayload, type ClaimSources, type Target } from '../claims/assemble.ts';
+import { checkTokenSize, type MergeResult } from '../claims/naming.ts';
+import type { PayloadHookConfig } from '../hooks/config.ts';
+import type { HookRunner } from '../hooks/runner.ts';
+import { issueContext, type IssueContext } from './issue-context.ts';
+
+/** A closed payload hook that failed: the token request fails with a clear, retryable error. */
+export class PayloadHookFailed extends errors.OIDCProviderError {
+  constructor(cause: string) {
+    super(503, 'temporarily_unavailable');
+    this.error_description = `the payload hook failed (${cause}); no token was issued`;
+    this.expose = true;
+  }
+}
+
+export type TokenClaimsDeps = {
+  db: Database;
+  log: Logger;
+  metrics: Metrics;
+  hooks: HookRunner;
+  globalHook: PayloadHookConfig | undefined;
+  maxTokenBytes: number;
+};
+
+type Base = { issue: IssueContext; sources: ClaimSources; requestedScope: string | undefined };
+type Payload = { hookActive: boolean; requestedScope: string | undefined; claims: Record<string, unknown> | undefined; policy: 'open' | 'closed' };
+
+/**
+ * Computes the claims of one token response. Everything is read when the token is issued (SPEC 7),
+ * once per response: the ID token and the access token share one database read and one hook call.
+ */
+export function createTokenClaims(deps: TokenClaimsDeps) {
+  const bases = new WeakMap<object, Promise<Base>>();
+  const payloads = new WeakMap<object, Promise<Payload>>();
+  /** An organization switch asked for on this request (refresh_token with `organization=<alias>`). */
+  const switches = new WeakMap<object, string>();
+
+  async function loadBase(ctx: KoaContextWithOIDC, token?: Parameters<typeof issueContext>[1]): Promise<Base> {
+    const issue = issueContext(ctx, token);
+    const chosen = switches.get(ctx);
+    if (!issue.accountId) {
+      return { issue, sources: { sub: undefined, scopes: issue.scopes, inClaim: [], active: null, privileges: undefined }, requestedScope: ctx.oidc.params?.scope as string | undefined };
+    }
+    const [memberships, privileges, grant] = await Promise.all([
+      organizationRequest(issue.scopes).kind === 'none' && !chosen && !issue.scopes.includes('hasura') ? Promise.resolve([] as Membership[]) : listMembershipsOfUser(deps.db, issue.accountId),
+      findPrivileges(deps.db, issue.accountId),
+      issue.grantId ? findGrantContext(deps.db, issue.grantId) : Promise.resolve(undefined),
+    ]);
+    if (chosen !== undefined && !issue.scopes.includes(ORGANIZATION_SCOPE) && !issue.scopes.includes(ALL_ORGANIZATIONS_SCOPE)) {
+      throw new errors.InvalidScope('switching organization needs a grant with the organization scope', ORGANIZATION_SCOPE);
+    }
+    let request = organizationRequest(issue.scopes);
+    // A member removed since the grant loses that organization rather than the whole token.
+    if (request.kind === 'aliases') request = { kind: 'aliases', aliases: request.aliases.filter((a) => memberships.some((m) => m.alias === a)) };
+    const selection = selectOrganizations(request, memberships, grant?.organization_id ?? null, chosen);
+    if (!selection.ok && selection.error === 'not_member') {
+      throw new errors.InvalidRequest(`the user is not a member of organization ${selection.alias}`);
+    }
+    const { inClaim, active } = selection.ok ? selection : { inClaim: [], active: null };
+    return {
+      issue,
+      sources: { sub: issue.accountId, scopes: issue.scopes, inClaim, active, privileges },
+      requestedScope: grant?.requested_scope ?? undefined,
+    };
+  }
+
+  function base(ctx: KoaContextWithOIDC, token?: Parameters<typeof issueContext>[1]): Promise<Base> {
+    let p = bases.get(ctx);
+    if (!p) bases.set(ctx, (p = loadBase(ctx, token)));
+    return p;
+  }
+
+  async function callHook(ctx: KoaContextWithOIDC, b: Base): Promise<Payload> {
+    const own = (ctx.oidc.client as unknown as Record<string, unknown>)['payload_hook'] as PayloadHookConfig | undefined;
+    const config = own ?? deps.globalHook;
+    if (!config) return { hookActive: false, requestedScope: undefined, claims: undefined, policy: 'closed' };
+    const requestedScope = b.issue.grantType === 'client_credentials' ? ((ctx.oidc.params?.scope as string | undefined) ?? '') : (b.requestedScope ?? b.issue.scopes.join(' '));
+    const outcome = await deps.hooks.run(
+      config,
+      {
+        client_id: b.issue.clientId,
+        ...(b.issue.accountId ? { sub: b.issue.accountId } : {}),
+        scope: b.issue.scopes.join(' '),
+        requested_scope: requestedScope,
+        grant_type: b.issue.grantType,
+        organization: hookOrganization(b.sources.active),
+        resource: b.issue.resource,
+        request_id: b.issue.requestId,
+      },
+      own ? `client:${b.issue.clientId}` : 'global',
+    );
+    const policy = config.failure ?? 'closed';
+    if (outcome.status === 'failed') {
+      if (outcome.policy === 'closed') throw new PayloadHookFailed(outcome.cause);
+      return { hookActive: true, requestedScope, claims: undefined, policy };
+    }
+    return { hookActive: true, requestedScope, claims: outcome.claims, policy };
+  }
+
+  function payload(ctx: KoaContextWithOIDC, b: Base): Promise<Payload> {
+    let p = payloads.get(ctx);
+    if (!p) payloads.set(ctx, (p = callHook(ctx, b)));
+    return p;
+  }
+
+  /** Logs and counts renames and drops, then applies the size budget (a hook failure when over). */
+  function finish(ctx: KoaContextWithOIDC, target: Target, protocol: Record<string, unknown>, placed: Record<string, unknown>, p: Payload): Record<string, unknown> {
+    let merged: MergeResult = withPayload({ ...protocol, ...placed }, p);
+    const log = deps.log.child({ client_id: ctx.oidc.client?.clientId, target });
+    for (const r of merged.renamed) {
+      deps.metrics.claimRenames.inc({ claim: r.from });
+      log.info('payload claim renamed', { from: r.from, to: r.to });
+    }
+    for (const d of merged.dropped) {
+      deps.metrics.claimDrops.inc({ claim: d });
+      log.warn('payload claim dropped', { claim: d });
+    }
+    // The token is not signed yet: its size is estimated from the JSON of its claims (base64url: 4/3) plus header and signature.
+    const estimate = 'x'.repeat(Math.ceil((Buffer.byteLength(JSON.stringify(merged.claims)) * 4) / 3) + 140);
+    const size = checkTokenSize(estimate, merged.claims, deps.maxTokenBytes);
+    if (!size.ok) {
+      deps.metrics.tokenBudgetExceeded.inc({ target });
+      log.warn('token over size budget', { bytes: size.bytes, limit: size.limit, largest: size.largest });
+      if (p.hookActive && p.claims) {
+        deps.metrics.hookFailures.inc({ source: 'budget', cause: 'token_too_large' });
+        if (p.policy === 'closed') throw new PayloadHookFailed('token_too_large');
+        merged = withPayload({ ...protocol, ...placed }, { ...p, claims: undefined });
+      }
+    }
+    for (const key of Object.keys(protocol)) delete merged.claims[key];
+    return merged.claims;
+  }
+
+  return {
+    /** extraTokenClaims: what an access token (JWT or opaque, then introspection) carries beyond the protocol claims. */
+    async forAccessToken(ctx: KoaContextWithOIDC, token: Parameters<typeof issueContext>[1]): Promise<Record<string, unknown>> {
+      const b = await base(ctx, token);
+      const p = await payload(ctx, b);
+      return finish(ctx, 'access_token', protocolOf(token as Record<string, unknown>), placedClaims(b.sources, 'access_token'), p);
+    },
+    /** Added to the ID token after oidc-provider's scope filtering; `present` is what it already holds. */
+    async forIdToken(ctx: KoaContextWithOIDC, present: Record<string, unknown>): Promise<Record<string, unknown>> {
+      const b = await base(ctx);
+      const p = await payload(ctx, b);
+      return finish(ctx, 'id_token', present, placedClaims(b.sources, 'id_token'), p);
+    },
+    /** Tessera's claims for account.claims(): organization and privileges, filtered by scope like any other. */
+    async forAccount(ctx: KoaContextWithOIDC): Promise<Record<string, unknown>> {
+      const b = await base(ctx);
+      return placedClaims(b.sources, ctx.oidc.route === 'userinfo' ? 'userinfo' : 'id_token');
+    },
+    /** Computes (and remembers) this response's claims before the code or refresh token is spent; throws what issuing would. */
+    async prime(ctx: KoaContextWithOIDC, token: Parameters<typeof issueContext>[1]): Promise<void> {
+      await payload(ctx, await base(ctx, token));
+    },
+    /** refresh_token with `organization=<alias>`: remembered for this request, checked when claims are read. */
+    requestSwitch(ctx: KoaContextWithOIDC, alias: string) {
+      switches.set(ctx, alias);
+    },
+    async activeOrganization(ctx: KoaContextWithOIDC): Promise<Membership | null> {
+      return (await base(ctx)).sources.active;
+    },
+  };
+}
+
+export type TokenClaims = ReturnType<typeof createTokenClaims>;
+
+/** The protocol claims an access token will carry, as they stand before signing, so none is ever replaced. */
+function protocolOf(token: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [claim, field] of [['sub', 'accountId'], ['client_id', 'clientId'], ['scope', 'scope'], ['jti', 'jti']] as const) {
+    if (token[field] !== undefined) out[claim] = token[field];
+  }
+  return out;
+}
