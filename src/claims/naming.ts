@@ -1,7 +1,10 @@
-/** SPEC 6.1: protocol claims, never replaced. */
+/**
+ * SPEC 6.1: protocol claims, never replaced; plus `active` and `username`, members of every
+ * introspection answer (RFC 7662), so an opaque token's payload is renamed the same way.
+ */
 export const PROTOCOL_CLAIMS: ReadonlySet<string> = new Set([
   'iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'auth_time', 'nonce', 'acr', 'amr', 'azp', 'sid',
-  'at_hash', 'c_hash', 's_hash', 'client_id', 'scope', 'cnf', 'typ', 'token_type',
+  'at_hash', 'c_hash', 's_hash', 'client_id', 'scope', 'cnf', 'typ', 'token_type', 'active', 'username',
 ]);
 
 /** Claims Tessera places itself (SPEC 3, 4, 6.3), protected like protocol claims. */

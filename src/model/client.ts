@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PayloadHookConfig } from '../hooks/config.ts';
 
 export const GrantType = z.enum(['authorization_code', 'refresh_token', 'client_credentials']);
 export const AuthMethod = z.enum(['client_secret_basic', 'client_secret_post', 'none']);
@@ -16,6 +17,8 @@ export const NewClient = z
     scope: z.string().trim().min(1).default('openid profile email offline_access'),
     default_resource: Uri.optional(),
     allowed_resources: z.array(Uri).default([]),
+    /** This client's own payload hook; it wins over the global one (SPEC 5). */
+    payload_hook: PayloadHookConfig.optional(),
   })
   .refine((c) => !c.grant_types.includes('authorization_code') || c.redirect_uris.length > 0, {
     message: 'authorization_code needs at least one redirect_uri',
@@ -42,5 +45,5 @@ export type Client = {
   scope: string;
   default_resource: string | null;
   allowed_resources: string[];
-  payload_hook: unknown;
+  payload_hook: z.infer<typeof PayloadHookConfig> | null;
 };

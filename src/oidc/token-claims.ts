@@ -13,10 +13,14 @@ import type { PayloadHookConfig } from '../hooks/config.ts';
 import type { HookRunner } from '../hooks/runner.ts';
 import { issueContext, type IssueContext } from './issue-context.ts';
 
-/** A closed payload hook that failed: the token request fails with a clear, retryable error. */
+/**
+ * A closed payload hook that failed: the token request fails with a clear, retryable error.
+ * HTTP 400 because RFC 6749 token errors are 400s, which relying-party libraries parse as OAuth
+ * errors (a 503 reaches apps as an unexplained status); the code says "retry later".
+ */
 export class PayloadHookFailed extends errors.OIDCProviderError {
   constructor(cause: string) {
-    super(503, 'temporarily_unavailable');
+    super(400, 'temporarily_unavailable');
     this.error_description = `the payload hook failed (${cause}); no token was issued`;
     this.expose = true;
   }

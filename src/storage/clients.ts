@@ -30,6 +30,7 @@ function toRow(c: ReturnType<typeof NewClient.parse> & { client_id: string }, cl
     post_logout_redirect_uris: JSON.stringify(c.post_logout_redirect_uris),
     grant_types: JSON.stringify(c.grant_types),
     allowed_resources: JSON.stringify(c.allowed_resources),
+    payload_hook: c.payload_hook ? JSON.stringify(c.payload_hook) : null,
   };
 }
 
