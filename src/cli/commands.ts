@@ -12,6 +12,7 @@ import { ensureProviderSecrets, loadSigningKeys, removeSigningKey, rotateSigning
 import { findUserForLogin, findUserById } from '../storage/users.ts';
 import { startServer } from '../server.ts';
 import { NotFound } from '../errors.ts';
+import { putPrivileges } from '../storage/privileges.ts';
 import { GrantType, AuthMethod } from '../model/client.ts';
 
 /** Opens the configured database, brings the schema up to date, runs `fn`, and closes it. */
@@ -127,9 +128,18 @@ export const commands: Command[] = [
       scope: { type: 'string' },
       'default-resource': { type: 'string' },
       'allowed-resources': { type: 'string' },
+      'payload-hook-url': { type: 'string' },
+      'payload-hook-secret': { type: 'string' },
+      'payload-hook-module': { type: 'string' },
+      'payload-hook-failure': { type: 'string' },
     },
     async run(v, _p, io) {
       const clientName = required(v, 'name');
+      const payloadHook = v['payload-hook-module']
+        ? { module: v['payload-hook-module'] as string, failure: v['payload-hook-failure'] as 'open' | 'closed' | undefined }
+        : v['payload-hook-url']
+          ? { url: v['payload-hook-url'] as string, secret: required(v, 'payload-hook-secret'), failure: v['payload-hook-failure'] as 'open' | 'closed' | undefined }
+          : undefined;
       const method = v.public ? 'none' : ((v['auth-method'] as string | undefined) ?? undefined);
       const client = await withDatabase((db) =>
         createClient(db, {
@@ -142,9 +152,10 @@ export const commands: Command[] = [
           scope: v.scope as string | undefined,
           default_resource: v['default-resource'] as string | undefined,
           allowed_resources: list(v['allowed-resources']),
+          payload_hook: payloadHook,
         }),
       );
-      io.out(json(client));
+      io.out(json({ ...client, payload_hook: client.payload_hook && 'secret' in client.payload_hook ? { ...client.payload_hook, secret: '[set]' } : client.payload_hook }));
       if (client.client_secret) io.err('The client_secret above is shown only now; store it safely.');
       return 0;
     },
@@ -194,6 +205,26 @@ export const commands: Command[] = [
         const user = await resolveUser(db, userRef);
         return putMembership(db, org.id, user.id, { roles: list(v.roles) });
       });
+      io.out(json(saved));
+      return 0;
+    },
+  },
+  {
+    path: ['privileges', 'set'],
+    summary: "write a user's stored privileges (what the admin API's PUT does)",
+    usage: `tessera privileges set --user alice --profile '"editor"' --scope "docs:read docs:write"`,
+    options: { user: { type: 'string' }, profile: { type: 'string' }, scope: { type: 'string' } },
+    async run(v, _p, io) {
+      const userRef = required(v, 'user');
+      let profile: unknown = null;
+      if (typeof v.profile === 'string') {
+        try {
+          profile = JSON.parse(v.profile);
+        } catch {
+          throw new UsageError('--profile must be JSON, such as \'"editor"\' or \'{"role":"editor"}\'');
+        }
+      }
+      const saved = await withDatabase(async (db) => putPrivileges(db, (await resolveUser(db, userRef)).id, { profile, scope: (v.scope as string | undefined) ?? '' }));
       io.out(json(saved));
       return 0;
     },
