@@ -14,7 +14,7 @@ const SECRET = 'webhook-secret-0123456789abcdef';
 const PASSWORD = 'correct horse battery';
 
 /** A real webhook on loopback: verifies the signature as documented, records calls, answers as told. */
-type Reply = { status: number; body?: string; delayMs?: number };
+type Reply = { status: number; body?: string; delayMs?: number; location?: string };
 const calls: Array<{ input: Record<string, unknown>; signatureValid: boolean }> = [];
 let reply: Reply = { status: 200, body: '{}' };
 let receiver: http.Server;
@@ -33,7 +33,7 @@ before(async () => {
       const expected = createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex');
       calls.push({ input: JSON.parse(body), signatureValid: v1 === expected && Math.abs(Date.now() / 1000 - Number(t)) < 300 && req.headers['content-type'] === 'application/json' });
       const send = () => {
-        res.writeHead(reply.status, reply.body ? { 'content-type': 'application/json' } : {});
+        res.writeHead(reply.status, { ...(reply.body ? { 'content-type': 'application/json' } : {}), ...(reply.location ? { location: reply.location } : {}) });
         res.end(reply.body);
       };
       if (reply.delayMs) setTimeout(send, reply.delayMs);
@@ -130,7 +130,7 @@ test('closed policy: a failing hook fails the token request clearly, and the ref
     [{ status: 200, body: 'not json' }, 'invalid_json'],
     [{ status: 200, body: '[1,2]' }, 'not_an_object'],
     [{ status: 200, body: JSON.stringify({ big: 'x'.repeat(1024 * 1024) }) }, 'body_too_large'],
-  ] as const) {
+  ] as Array<[Reply, string]>) {
     reply = answer;
     await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (err: oidc.ResponseBodyError) => {
       assert.equal(err.error, 'temporarily_unavailable', cause);
@@ -157,6 +157,15 @@ test('closed policy: timeout and refused connection', async () => {
     return true;
   });
   assert.ok(Date.now() - started < 1800, 'cut off at the hook timeout');
+
+  const redirected = await clientWithHook({ url: hookUrl, secret: SECRET });
+  reply = { status: 302, location: `http://127.0.0.1:${closedPort}/elsewhere` };
+  const r1 = await signedInTokens(redirected.config);
+  await assert.rejects(oidc.authorizationCodeGrant(redirected.config, new URL(r1.landed.url), { pkceCodeVerifier: r1.req.verifier, expectedState: r1.req.state }), (err: oidc.ResponseBodyError) => {
+    assert.equal(err.error, 'temporarily_unavailable');
+    assert.match(err.error_description ?? '', /redirect/);
+    return true;
+  });
 
   const refused = await clientWithHook({ url: `http://127.0.0.1:${closedPort}/payload`, secret: SECRET });
   const r2 = await signedInTokens(refused.config);
