@@ -5,7 +5,7 @@ import type { Metrics } from '../metrics.ts';
 import { findPrivileges } from '../storage/privileges.ts';
 import { listMembershipsOfUser } from '../storage/organizations.ts';
 import { findGrantContext } from '../storage/grant-context.ts';
-import { organizationRequest, ORGANIZATION_SCOPE, ALL_ORGANIZATIONS_SCOPE } from '../claims/scopes.ts';
+import { organizationRequest, ORGANIZATION_SCOPE, ALL_ORGANIZATIONS_SCOPE, HASURA_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
 import { selectOrganizations, hookOrganization, type Membership } from '../claims/organization.ts';
 import { placedClaims, withPayload, type ClaimSources, type Target } from '../claims/assemble.ts';
 import { checkTokenSize, type MergeResult } from '../claims/naming.ts';
@@ -54,10 +54,12 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
     if (!issue.accountId) {
       return { issue, sources: { sub: undefined, scopes: issue.scopes, inClaim: [], active: null, privileges: undefined }, requestedScope: ctx.oidc.params?.scope as string | undefined };
     }
+    // Only what the granted scopes need is read: a plain `openid profile` issue costs one query.
+    const needsOrganizations = organizationRequest(issue.scopes).kind !== 'none' || chosen !== undefined || issue.scopes.includes(HASURA_SCOPE);
     const [memberships, privileges, grant] = await Promise.all([
-      organizationRequest(issue.scopes).kind === 'none' && !chosen && !issue.scopes.includes('hasura') ? Promise.resolve([] as Membership[]) : listMembershipsOfUser(deps.db, issue.accountId),
-      findPrivileges(deps.db, issue.accountId),
-      issue.grantId ? findGrantContext(deps.db, issue.grantId) : Promise.resolve(undefined),
+      needsOrganizations ? listMembershipsOfUser(deps.db, issue.accountId) : ([] as Membership[]),
+      issue.scopes.includes(PRIVILEGES_SCOPE) ? findPrivileges(deps.db, issue.accountId) : undefined,
+      issue.grantId ? findGrantContext(deps.db, issue.grantId) : undefined,
     ]);
     if (chosen !== undefined && !issue.scopes.includes(ORGANIZATION_SCOPE) && !issue.scopes.includes(ALL_ORGANIZATIONS_SCOPE)) {
       throw new errors.InvalidScope('switching organization needs a grant with the organization scope', ORGANIZATION_SCOPE);
