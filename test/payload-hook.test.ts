@@ -229,3 +229,30 @@ test('a module hook from hooks/ serves as the global hook', async () => {
     await own.stop();
   }
 });
+
+test('a token over TESSERA_MAX_TOKEN_BYTES is a hook failure, logged with its largest claims', async () => {
+  const small = await startTestServer({ TESSERA_MAX_TOKEN_BYTES: '2048' });
+  try {
+    const rs = await aResourceServer(small.db);
+    const make = (failure: 'open' | 'closed') =>
+      aClient(small.db, { grant_types: ['client_credentials'], redirect_uris: [], allowed_resources: [rs.identifier], payload_hook: { url: hookUrl, secret: SECRET, failure } as never });
+    reply = { status: 200, body: JSON.stringify({ huge: 'x'.repeat(4000), small: 1 }) };
+    const closed = await make('closed');
+    const closedRp = await relyingParty(small.issuer, closed.client_id, closed.client_secret);
+    await assert.rejects(oidc.clientCredentialsGrant(closedRp, { scope: 'read', resource: rs.identifier }), (err: oidc.ResponseBodyError) => {
+      assert.equal(err.error, 'temporarily_unavailable');
+      assert.match(err.error_description ?? '', /token_too_large/);
+      return true;
+    });
+    const line = small.logs.find((l) => l.includes('token over size budget'));
+    assert.ok(line && JSON.parse(line).largest[0].claim === 'huge', 'the log names the largest claim');
+
+    const open = await make('open');
+    const openRp = await relyingParty(small.issuer, open.client_id, open.client_secret);
+    const tokens = await oidc.clientCredentialsGrant(openRp, { scope: 'read', resource: rs.identifier });
+    assert.ok(tokens.access_token.length < 2048, 'issued without the payload');
+    assert.equal('huge' in JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()), false);
+  } finally {
+    await small.stop();
+  }
+});
