@@ -1,5 +1,13 @@
 import { html, page, SafeHtml } from './html.ts';
 
+/** Every interaction page lets the person refuse: the app then gets access_denied. */
+function abortForm(uid: string, csrf: string, label: string): SafeHtml {
+  return html`<form method="post" action="/interaction/${uid}/abort">
+  <input type="hidden" name="csrf" value="${csrf}">
+  <button type="submit" class="secondary">${label}</button>
+</form>`;
+}
+
 export type LoginView = { uid: string; csrf: string; clientName: string; username?: string; error?: string };
 
 export function loginPage(v: LoginView): string {
@@ -16,10 +24,7 @@ ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <button type="submit">Sign in</button>
 </form>
-<form method="post" action="/interaction/${v.uid}/abort">
-  <input type="hidden" name="csrf" value="${v.csrf}">
-  <button type="submit" class="secondary">Cancel</button>
-</form>`,
+${abortForm(v.uid, v.csrf, 'Cancel')}`,
   );
 }
 
@@ -36,10 +41,7 @@ ${v.resources.length ? html`<p>for use with</p><ul class="scopes">${v.resources.
   <input type="hidden" name="csrf" value="${v.csrf}">
   <button type="submit">Allow</button>
 </form>
-<form method="post" action="/interaction/${v.uid}/abort">
-  <input type="hidden" name="csrf" value="${v.csrf}">
-  <button type="submit" class="secondary">Deny</button>
-</form>`,
+${abortForm(v.uid, v.csrf, 'Deny')}`,
   );
 }
 
@@ -61,10 +63,7 @@ export function organizationPage(v: OrganizationView): string {
   </fieldset>
   <button type="submit">Continue</button>
 </form>
-<form method="post" action="/interaction/${v.uid}/abort">
-  <input type="hidden" name="csrf" value="${v.csrf}">
-  <button type="submit" class="secondary">Cancel</button>
-</form>`,
+${abortForm(v.uid, v.csrf, 'Cancel')}`,
   );
 }
 
