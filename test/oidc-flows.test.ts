@@ -84,6 +84,22 @@ describe('client credentials', () => {
   });
 });
 
+describe('who may introspect', () => {
+  test('another client learns nothing of a token; a client allowed its audience may read it', async () => {
+    const rs = await aResourceServer(server.db, 'opaque');
+    const issuer = await aClient(server.db, { grant_types: ['client_credentials'], redirect_uris: [], allowed_resources: [rs.identifier] });
+    const stranger = await aClient(server.db, { grant_types: ['client_credentials'], redirect_uris: [] });
+    const api = await aClient(server.db, { grant_types: ['client_credentials'], redirect_uris: [], allowed_resources: [rs.identifier] });
+    const tokens = await oidc.clientCredentialsGrant(await relyingParty(server.issuer, issuer.client_id, issuer.client_secret), { scope: 'read', resource: rs.identifier });
+    const asStranger = await oidc.tokenIntrospection(await relyingParty(server.issuer, stranger.client_id, stranger.client_secret), tokens.access_token);
+    assert.deepEqual(asStranger, { active: false });
+    const asApi = await oidc.tokenIntrospection(await relyingParty(server.issuer, api.client_id, api.client_secret), tokens.access_token);
+    assert.equal(asApi.active, true);
+    assert.equal(asApi.client_id, issuer.client_id);
+    await assert.rejects(oidc.tokenRevocation(await relyingParty(server.issuer, stranger.client_id, stranger.client_secret), tokens.access_token), { error: 'invalid_request' });
+  });
+});
+
 describe('authorization code flow', () => {
   test('login form, consent, code with PKCE, ID token, userinfo, refresh, revocation, logout', async () => {
     const user = await aUser(server.db);

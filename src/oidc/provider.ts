@@ -7,6 +7,7 @@ import { extraClientMetadata } from './client-metadata.ts';
 import { createFindAccount } from './account.ts';
 import { resourceIndicators } from './resources.ts';
 import { ttl } from './ttl.ts';
+import { mayAccessToken, mayRevokeToken } from './token-access.ts';
 import { renderError, logoutSource, postLogoutSuccessSource } from './pages.ts';
 import { STANDARD_SCOPE_CLAIMS } from '../claims/standard.ts';
 import { watchProviderEvents } from './events.ts';
@@ -67,8 +68,8 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: mayAccessToken },
+      revocation: { enabled: true, allowedPolicy: mayRevokeToken },
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       resourceIndicators: resourceIndicators(db),
