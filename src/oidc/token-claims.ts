@@ -126,9 +126,11 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
       deps.metrics.claimRenames.inc({ claim: r.from });
       log.info('payload claim renamed', { from: r.from, to: r.to });
     }
+    // Renamed names are protected ones (a bounded set); dropped ones may be anything a hook sent,
+    // so they are counted without a label and logged cut short.
     for (const d of merged.dropped) {
-      deps.metrics.claimDrops.inc({ claim: d });
-      log.warn('payload claim dropped', { claim: d });
+      deps.metrics.claimDrops.inc();
+      log.warn('payload claim dropped', { claim: d.length > 64 ? `${d.slice(0, 64)}…` : d });
     }
     // The token is not signed yet: its size is estimated from the JSON of its claims (base64url: 4/3) plus header and signature.
     const estimate = 'x'.repeat(Math.ceil((Buffer.byteLength(JSON.stringify(merged.claims)) * 4) / 3) + 140);
