@@ -9,6 +9,7 @@ import { BodyError } from './form.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { errorPage, stylesheet } from '../interactions/views.ts';
 import { metricsRoute } from './metrics-route.ts';
+import { adminRouter } from '../admin/router.ts';
 import { organizationScopeRegistrar } from '../oidc/organization-scopes.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -31,6 +32,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = stylesheet;
   });
   app.use(interactionRoutes(deps).routes());
+  app.use(adminRouter(deps.provider, deps.db).routes());
   app.use(organizationScopeRegistrar(deps.provider, deps.db));
   const providerHandler = deps.provider.callback();
   app.use(async (ctx) => {

@@ -1,0 +1,73 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Database } from '../db/connect.ts';
+import { PrivilegesInput } from '../model/privileges.ts';
+import { findUserById } from '../storage/users.ts';
+import { deletePrivileges, findPrivileges, putPrivileges, putPrivilegesIfVersion, type StoredPrivileges } from '../storage/privileges.ts';
+import { readJson } from './json-body.ts';
+import { Problem } from './problem.ts';
+import { requireScope } from './auth.ts';
+
+const etag = (version: number) => `"${version}"`;
+
+/** If-Match as a version: `*` means "any stored value", a quoted number that version. */
+function ifMatch(ctx: Context): number | '*' | undefined {
+  const header = ctx.get('if-match').trim();
+  if (!header) return undefined;
+  if (header === '*') return '*';
+  const m = /^(?:W\/)?"(\d{1,9})"$/.exec(header);
+  if (!m) throw new Problem(400, 'Bad If-Match', 'If-Match must be an ETag from a previous answer, such as "3", or *');
+  return Number(m[1]);
+}
+
+function answer(ctx: Context, p: StoredPrivileges | undefined) {
+  const value = p ?? { profile: null, scope: '', version: 0, updated_at: null };
+  ctx.set('etag', etag(value.version));
+  ctx.body = { profile: value.profile, scope: value.scope, version: value.version, updated_at: value.updated_at };
+}
+
+async function userOr404(db: Database, id: string) {
+  const user = await findUserById(db, id);
+  if (!user) throw new Problem(404, 'Not found', `no user ${id}`);
+  return user;
+}
+
+/**
+ * A user's stored privileges (SPEC 4 and 8). A user with nothing stored reads as version 0, so
+ * `If-Match: "0"` means "create only if nobody has written yet". Writes are conditional in SQL.
+ */
+export function privilegesRoutes(db: Database): Router {
+  const router = new Router();
+  const scope = requireScope('admin:privileges');
+
+  router.get('/users/:id/privileges', scope, async (ctx) => {
+    await userOr404(db, ctx.params.id!);
+    answer(ctx, await findPrivileges(db, ctx.params.id!));
+  });
+
+  router.put('/users/:id/privileges', scope, async (ctx) => {
+    const input = PrivilegesInput.parse(await readJson(ctx));
+    const user = await userOr404(db, ctx.params.id!);
+    const condition = ifMatch(ctx);
+    let saved: StoredPrivileges | undefined;
+    if (condition === undefined) saved = await putPrivileges(db, user.id, input);
+    else {
+      const expected = condition === '*' ? (await findPrivileges(db, user.id))?.version : condition;
+      saved = expected === undefined ? undefined : await putPrivilegesIfVersion(db, user.id, input, expected);
+    }
+    if (!saved) throw new Problem(412, 'Precondition failed', 'the privileges changed since the ETag you sent; read them again');
+    ctx.state.log.info('admin write', { actor: ctx.state.admin.clientId, action: 'privileges.put', user_id: user.id, version: saved.version });
+    answer(ctx, saved);
+  });
+
+  router.delete('/users/:id/privileges', scope, async (ctx) => {
+    const user = await userOr404(db, ctx.params.id!);
+    const condition = ifMatch(ctx);
+    const removed = await deletePrivileges(db, user.id, typeof condition === 'number' ? condition : undefined);
+    if (!removed && condition !== undefined) throw new Problem(412, 'Precondition failed', 'the privileges changed since the ETag you sent');
+    if (removed) ctx.state.log.info('admin write', { actor: ctx.state.admin.clientId, action: 'privileges.delete', user_id: user.id });
+    ctx.status = 204;
+  });
+
+  return router;
+}

@@ -1,0 +1,23 @@
+import Router from '@koa/router';
+import type Provider from 'oidc-provider';
+import type { Database } from '../db/connect.ts';
+import { adminAuth } from './auth.ts';
+import { problems, Problem } from './problem.ts';
+import { privilegesRoutes } from './privileges-routes.ts';
+
+/** /admin/v1: JSON, problem+json errors, every request authenticated by a Tessera token. */
+export function adminRouter(provider: Provider, db: Database): Router {
+  const router = new Router({ prefix: '/admin/v1' });
+  router.use(problems());
+  router.use(async (ctx, next) => {
+    ctx.set('cache-control', 'no-store');
+    await next();
+  });
+  router.use(adminAuth(provider));
+  const privileges = privilegesRoutes(db);
+  router.use(privileges.routes(), privileges.allowedMethods({ throw: false }));
+  router.all('/{*rest}', () => {
+    throw new Problem(404, 'Not found', 'no such admin resource');
+  });
+  return router;
+}

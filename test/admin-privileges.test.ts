@@ -1,0 +1,123 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import * as oidc from 'openid-client';
+import { startTestServer, type TestServer } from './support/server.ts';
+import { aClient, aUser, authorizationRequest, relyingParty } from './support/fixtures.ts';
+import { signIn } from './support/browserless.ts';
+
+let server: TestServer;
+let adminToken: string;
+before(async () => {
+  server = await startTestServer();
+  const admin = await relyingParty(server.issuer, 'test-admin', 'test-admin-secret-0123456789');
+  adminToken = (await oidc.clientCredentialsGrant(admin, { scope: 'admin' })).access_token;
+});
+after(async () => server.stop());
+
+async function api(method: string, path: string, { token = adminToken, body, headers = {} }: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}) {
+  const res = await fetch(`${server.issuer}/admin/v1${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
+}
+
+async function tokenFor(scope: string) {
+  const client = await aClient(server.db, { grant_types: ['client_credentials'], redirect_uris: [], scope });
+  const rp = await relyingParty(server.issuer, client.client_id, client.client_secret);
+  return (await oidc.clientCredentialsGrant(rp, { scope })).access_token;
+}
+
+test('no token is 401, an unknown token 401, a token without an admin scope 403; admin:privileges is enough here', async () => {
+  const user = await aUser(server.db);
+  const none = await api('GET', `/users/${user.id}/privileges`, { token: null });
+  assert.equal(none.status, 401);
+  assert.match(none.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer/);
+  assert.equal((await api('GET', `/users/${user.id}/privileges`, { token: 'not-a-token' })).status, 401);
+  const plain = await api('GET', `/users/${user.id}/privileges`, { token: await tokenFor('openid') });
+  assert.equal(plain.status, 403);
+  assert.equal(plain.json.status, 403);
+  const narrow = await api('PUT', `/users/${user.id}/privileges`, { token: await tokenFor('admin:privileges'), body: { profile: 'editor', scope: 'a' } });
+  assert.equal(narrow.status, 200);
+});
+
+test('PUT, GET, ETag and If-Match: a stale write is refused with 412 and changes nothing', async () => {
+  const user = await aUser(server.db);
+  const empty = await api('GET', `/users/${user.id}/privileges`);
+  assert.deepEqual({ ...empty.json, updated_at: undefined }, { profile: null, scope: '', version: 0, updated_at: undefined });
+  assert.equal(empty.headers.get('etag'), '"0"');
+
+  const first = await api('PUT', `/users/${user.id}/privileges`, { body: { profile: { role: 'editor' }, scope: 'docs:read' }, headers: { 'if-match': '"0"' } });
+  assert.equal(first.status, 200);
+  assert.equal(first.json.version, 1);
+  assert.equal(first.headers.get('etag'), '"1"');
+  assert.ok(Date.parse(first.json.updated_at));
+
+  const second = await api('PUT', `/users/${user.id}/privileges`, { body: { profile: 'owner', scope: 'docs:admin' }, headers: { 'if-match': '"1"' } });
+  assert.equal(second.json.version, 2);
+  const stale = await api('PUT', `/users/${user.id}/privileges`, { body: { profile: 'nobody', scope: '' }, headers: { 'if-match': '"1"' } });
+  assert.equal(stale.status, 412);
+  const now = await api('GET', `/users/${user.id}/privileges`);
+  assert.deepEqual([now.json.profile, now.json.scope, now.json.version], ['owner', 'docs:admin', 2]);
+
+  assert.equal((await api('DELETE', `/users/${user.id}/privileges`, { headers: { 'if-match': '"1"' } })).status, 412);
+  assert.equal((await api('DELETE', `/users/${user.id}/privileges`, { headers: { 'if-match': '"2"' } })).status, 204);
+  assert.equal((await api('GET', `/users/${user.id}/privileges`)).json.version, 0);
+});
+
+test('invalid input gets a clear 4xx and leaves the stored privileges untouched', async () => {
+  const user = await aUser(server.db);
+  await api('PUT', `/users/${user.id}/privileges`, { body: { profile: 'editor', scope: 'a b' } });
+  const cases: Array<[string, Parameters<typeof api>[2], number]> = [
+    ['scope not a string', { body: { scope: 5 } }, 422],
+    ['unknown member', { body: { scope: 'a', role: 'x' } }, 422],
+    ['double space in scope', { body: { scope: 'a  b' } }, 422],
+    ['not JSON', { body: '{"scope": ', headers: { 'content-type': 'application/json' } }, 400],
+    ['wrong content type', { body: 'scope=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415],
+    ['over 1 MiB', { body: { profile: 'x'.repeat(1024 * 1024 + 10), scope: '' } }, 413],
+    ['an array', { body: [1, 2] }, 422],
+    ['a bad If-Match', { body: { scope: 'z' }, headers: { 'if-match': 'yesterday' } }, 400],
+  ];
+  for (const [name, options, status] of cases) {
+    const res = await api('PUT', `/users/${user.id}/privileges`, options);
+    assert.equal(res.status, status, name);
+    assert.equal(res.json.status, status, name);
+    if (status === 422) assert.ok(Array.isArray(res.json.errors) && res.json.errors[0].path, `${name}: errors with paths`);
+  }
+  const after = await api('GET', `/users/${user.id}/privileges`);
+  assert.deepEqual([after.json.profile, after.json.scope, after.json.version], ['editor', 'a b', 1]);
+  assert.equal((await api('PUT', `/users/${randomUUID()}/privileges`, { body: { scope: 'a' } })).status, 404);
+  assert.equal((await api('GET', `/users/not-a-uuid/privileges`)).status, 404);
+});
+
+test('50 concurrent writes with the same If-Match: exactly one wins, nothing is lost', async () => {
+  const user = await aUser(server.db);
+  await api('PUT', `/users/${user.id}/privileges`, { body: { profile: 0, scope: '' } });
+  const results = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => api('PUT', `/users/${user.id}/privileges`, { body: { profile: i + 1, scope: `w${i + 1}` }, headers: { 'if-match': '"1"' } })),
+  );
+  const winners = results.filter((r) => r.status === 200);
+  assert.equal(winners.length, 1);
+  assert.equal(results.filter((r) => r.status === 412).length, 49);
+  const stored = await api('GET', `/users/${user.id}/privileges`);
+  assert.deepEqual([stored.json.profile, stored.json.version], [winners[0]!.json.profile, 2]);
+});
+
+test('a privileges PUT through the API shows in the next refreshed token', async () => {
+  const user = await aUser(server.db);
+  const client = await aClient(server.db, { scope: 'openid privileges offline_access' });
+  const config = await relyingParty(server.issuer, client.client_id, client.client_secret);
+  const req = await authorizationRequest(config, { scope: 'openid privileges offline_access', prompt: 'consent' });
+  const landed = await signIn(req.url, server.issuer, user.username, 'correct horse battery');
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(landed.url), { pkceCodeVerifier: req.verifier, expectedState: req.state });
+  assert.equal(tokens.claims()!.user_scope, '');
+  await api('PUT', `/users/${user.id}/privileges`, { body: { profile: 'editor', scope: 'docs:write' } });
+  const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+  assert.equal(refreshed.claims()!.user_profile, 'editor');
+  assert.equal(refreshed.claims()!.user_scope, 'docs:write');
+  assert.ok(server.logs.some((l) => l.includes('"action":"privileges.put"') && l.includes('"actor":"test-admin"')), 'the write is audited with its actor');
+});
