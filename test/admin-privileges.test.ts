@@ -5,31 +5,16 @@ import * as oidc from 'openid-client';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { aClient, aUser, authorizationRequest, relyingParty } from './support/fixtures.ts';
 import { signIn } from './support/browserless.ts';
+import { adminApi } from './support/admin.ts';
 
 let server: TestServer;
-let adminToken: string;
+let api: Awaited<ReturnType<typeof adminApi>>['api'];
+let tokenFor: Awaited<ReturnType<typeof adminApi>>['tokenFor'];
 before(async () => {
   server = await startTestServer();
-  const admin = await relyingParty(server.issuer, 'test-admin', 'test-admin-secret-0123456789');
-  adminToken = (await oidc.clientCredentialsGrant(admin, { scope: 'admin' })).access_token;
+  ({ api, tokenFor } = await adminApi(server));
 });
 after(async () => server.stop());
-
-async function api(method: string, path: string, { token = adminToken, body, headers = {} }: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}) {
-  const res = await fetch(`${server.issuer}/admin/v1${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
-}
-
-async function tokenFor(scope: string) {
-  const client = await aClient(server.db, { grant_types: ['client_credentials'], redirect_uris: [], scope });
-  const rp = await relyingParty(server.issuer, client.client_id, client.client_secret);
-  return (await oidc.clientCredentialsGrant(rp, { scope })).access_token;
-}
 
 test('no token is 401, an unknown token 401, a token without an admin scope 403; admin:privileges is enough here', async () => {
   const user = await aUser(server.db);

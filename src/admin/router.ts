@@ -4,9 +4,10 @@ import type { Database } from '../db/connect.ts';
 import { adminAuth } from './auth.ts';
 import { problems, Problem } from './problem.ts';
 import { privilegesRoutes } from './privileges-routes.ts';
+import { usersRoutes } from './users-routes.ts';
 
 /** /admin/v1: JSON, problem+json errors, every request authenticated by a Tessera token. */
-export function adminRouter(provider: Provider, db: Database): Router {
+export function adminRouter(provider: Provider, db: Database, passwordCost: number): Router {
   const router = new Router({ prefix: '/admin/v1' });
   router.use(problems());
   router.use(async (ctx, next) => {
@@ -14,8 +15,7 @@ export function adminRouter(provider: Provider, db: Database): Router {
     await next();
   });
   router.use(adminAuth(provider));
-  const privileges = privilegesRoutes(db);
-  router.use(privileges.routes(), privileges.allowedMethods({ throw: false }));
+  for (const routes of [privilegesRoutes(db), usersRoutes(db, passwordCost)]) router.use(routes.routes());
   router.all('/{*rest}', () => {
     throw new Problem(404, 'Not found', 'no such admin resource');
   });

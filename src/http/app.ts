@@ -32,7 +32,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = stylesheet;
   });
   app.use(interactionRoutes(deps).routes());
-  app.use(adminRouter(deps.provider, deps.db).routes());
+  app.use(adminRouter(deps.provider, deps.db, deps.passwordCost).routes());
   app.use(organizationScopeRegistrar(deps.provider, deps.db));
   const providerHandler = deps.provider.callback();
   app.use(async (ctx) => {

@@ -83,3 +83,12 @@ export async function purgeExpired(db: Database): Promise<number> {
     .delete();
   return removed;
 }
+
+/**
+ * Signs a user out everywhere: their sessions, grants, codes, refresh tokens and opaque access
+ * tokens go at once. (A JWT access token stays valid until it expires: nothing is asked of the
+ * server to check it.)
+ */
+export async function revokeAccount(db: Database, accountId: string): Promise<number> {
+  return db('oidc_payloads').whereRaw("payload->>'accountId' = ?", [accountId]).delete();
+}

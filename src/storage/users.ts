@@ -1,7 +1,7 @@
 import type { Database } from '../db/connect.ts';
 import { Conflict, isUniqueViolation } from '../errors.ts';
 import { hashPassword } from '../auth/password.ts';
-import { NewUser, type User } from '../model/user.ts';
+import { NewUser, UserPatch, type User } from '../model/user.ts';
 
 const columns = ['id', 'username', 'email', 'email_verified', 'name', 'given_name', 'family_name', 'external_id', 'enabled', 'claims', 'created_at', 'updated_at'];
 
@@ -34,4 +34,30 @@ export async function findUserForLogin(db: Database, username: string): Promise<
 
 export function isUuid(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
+export async function findUsers(db: Database, q: { username?: string; email?: string; external_id?: string; limit: number }): Promise<User[]> {
+  const query = db('users').select(columns).orderBy('username').limit(q.limit);
+  if (q.username !== undefined) query.whereRaw('lower(username) = lower(?)', [q.username]);
+  if (q.email !== undefined) query.whereRaw('lower(email) = lower(?)', [q.email]);
+  if (q.external_id !== undefined) query.where({ external_id: q.external_id });
+  return query;
+}
+
+export async function updateUser(db: Database, id: string, patch: UserPatch, passwordCost: number): Promise<User | undefined> {
+  const { password, claims, ...rest } = UserPatch.parse(patch);
+  const values: Record<string, unknown> = { ...rest, updated_at: db.fn.now() };
+  if (claims !== undefined) values.claims = JSON.stringify(claims);
+  if (password !== undefined) values.password_hash = await hashPassword(password, passwordCost);
+  try {
+    const [row] = await db('users').where({ id }).update(values).returning(columns);
+    return row as User | undefined;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new Conflict('a user with this username or external_id already exists');
+    throw err;
+  }
+}
+
+export async function deleteUser(db: Database, id: string): Promise<boolean> {
+  return (await db('users').where({ id }).delete()) > 0;
 }

@@ -1,0 +1,71 @@
+import Router from '@koa/router';
+import type { Database } from '../db/connect.ts';
+import { NewUser, UserPatch, UserQuery } from '../model/user.ts';
+import { createUser, deleteUser, findUserById, findUsers, updateUser } from '../storage/users.ts';
+import { listMembershipsOfUser } from '../storage/organizations.ts';
+import { revokeAccount } from '../storage/oidc-adapter.ts';
+import { readJson } from './json-body.ts';
+import { Problem } from './problem.ts';
+import { requireScope } from './auth.ts';
+
+/** Users (SPEC 8). `id` is the `sub` of their tokens. Passwords are write-only. */
+export function usersRoutes(db: Database, passwordCost: number): Router {
+  const router = new Router();
+  const admin = requireScope('admin');
+  const audit = (ctx: { state: Record<string, any> }, action: string, fields: Record<string, unknown>) =>
+    ctx.state.log.info('admin write', { actor: ctx.state.admin.clientId, action, ...fields });
+  const found = async (id: string) => {
+    const user = await findUserById(db, id);
+    if (!user) throw new Problem(404, 'Not found', `no user ${id}`);
+    return user;
+  };
+
+  router.post('/users', admin, async (ctx) => {
+    const input = NewUser.parse(await readJson(ctx));
+    const user = await createUser(db, input, passwordCost);
+    audit(ctx, 'user.create', { user_id: user.id, fields: Object.keys(input).filter((k) => k !== 'password') });
+    ctx.status = 201;
+    ctx.set('location', `/admin/v1/users/${user.id}`);
+    ctx.body = user;
+  });
+
+  router.get('/users', admin, async (ctx) => {
+    ctx.body = { items: await findUsers(db, UserQuery.parse(ctx.query)) };
+  });
+
+  router.get('/users/:id', admin, async (ctx) => {
+    ctx.body = await found(ctx.params.id!);
+  });
+
+  router.patch('/users/:id', admin, async (ctx) => {
+    const patch = UserPatch.parse(await readJson(ctx));
+    await found(ctx.params.id!);
+    const user = (await updateUser(db, ctx.params.id!, patch, passwordCost))!;
+    // A disabled user is signed out at once, not at the next refresh.
+    if (patch.enabled === false) await revokeAccount(db, user.id);
+    audit(ctx, 'user.update', { user_id: user.id, fields: Object.keys(patch) });
+    ctx.body = user;
+  });
+
+  router.delete('/users/:id', admin, async (ctx) => {
+    const user = await found(ctx.params.id!);
+    await revokeAccount(db, user.id);
+    await deleteUser(db, user.id);
+    audit(ctx, 'user.delete', { user_id: user.id });
+    ctx.status = 204;
+  });
+
+  router.get('/users/:id/organizations', admin, async (ctx) => {
+    const user = await found(ctx.params.id!);
+    ctx.body = { items: await listMembershipsOfUser(db, user.id) };
+  });
+
+  router.post('/users/:id/logout', admin, async (ctx) => {
+    const user = await found(ctx.params.id!);
+    const revoked = await revokeAccount(db, user.id);
+    audit(ctx, 'user.logout', { user_id: user.id, revoked });
+    ctx.body = { revoked };
+  });
+
+  return router;
+}

@@ -1,0 +1,27 @@
+import * as oidc from 'openid-client';
+import type { TestServer } from './server.ts';
+import { aClient, relyingParty } from './fixtures.ts';
+
+/** An admin API caller bound to a running server, with a token from the bootstrap admin client. */
+export async function adminApi(server: TestServer) {
+  const admin = await relyingParty(server.issuer, 'test-admin', 'test-admin-secret-0123456789');
+  const adminToken = (await oidc.clientCredentialsGrant(admin, { scope: 'admin' })).access_token;
+
+  async function api(method: string, path: string, { token = adminToken, body, headers = {} }: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}) {
+    const res = await fetch(`${server.issuer}/admin/v1${path}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
+  }
+
+  async function tokenFor(scope: string) {
+    const client = await aClient(server.db, { grant_types: ['client_credentials'], redirect_uris: [], scope });
+    const rp = await relyingParty(server.issuer, client.client_id, client.client_secret);
+    return (await oidc.clientCredentialsGrant(rp, { scope })).access_token;
+  }
+
+  return { api, tokenFor };
+}
