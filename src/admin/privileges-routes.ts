@@ -7,6 +7,7 @@ import { deletePrivileges, findPrivileges, putPrivileges, putPrivilegesIfVersion
 import { readJson } from './json-body.ts';
 import { Problem } from './problem.ts';
 import { requireScope } from './auth.ts';
+import { audit } from './audit.ts';
 
 const etag = (version: number) => `"${version}"`;
 
@@ -56,7 +57,7 @@ export function privilegesRoutes(db: Database): Router {
       saved = expected === undefined ? undefined : await putPrivilegesIfVersion(db, user.id, input, expected);
     }
     if (!saved) throw new Problem(412, 'Precondition failed', 'the privileges changed since the ETag you sent; read them again');
-    ctx.state.log.info('admin write', { actor: ctx.state.admin.clientId, action: 'privileges.put', user_id: user.id, version: saved.version });
+    audit(ctx, 'privileges.put', { user_id: user.id, version: saved.version });
     answer(ctx, saved);
   });
 
@@ -65,7 +66,7 @@ export function privilegesRoutes(db: Database): Router {
     const condition = ifMatch(ctx);
     const removed = await deletePrivileges(db, user.id, typeof condition === 'number' ? condition : undefined);
     if (!removed && condition !== undefined) throw new Problem(412, 'Precondition failed', 'the privileges changed since the ETag you sent');
-    if (removed) ctx.state.log.info('admin write', { actor: ctx.state.admin.clientId, action: 'privileges.delete', user_id: user.id });
+    if (removed) audit(ctx, 'privileges.delete', { user_id: user.id });
     ctx.status = 204;
   });
 

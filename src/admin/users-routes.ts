@@ -7,13 +7,12 @@ import { revokeAccount } from '../storage/oidc-adapter.ts';
 import { readJson } from './json-body.ts';
 import { Problem } from './problem.ts';
 import { requireScope } from './auth.ts';
+import { audit } from './audit.ts';
 
 /** Users (SPEC 8). `id` is the `sub` of their tokens. Passwords are write-only. */
 export function usersRoutes(db: Database, passwordCost: number): Router {
   const router = new Router();
   const admin = requireScope('admin');
-  const audit = (ctx: { state: Record<string, any> }, action: string, fields: Record<string, unknown>) =>
-    ctx.state.log.info('admin write', { actor: ctx.state.admin.clientId, action, ...fields });
   const found = async (id: string) => {
     const user = await findUserById(db, id);
     if (!user) throw new Problem(404, 'Not found', `no user ${id}`);

@@ -17,3 +17,10 @@ export const Membership = z.strictObject({
 export type Membership = z.input<typeof Membership>;
 
 export type Organization = { id: string; alias: string; name: string; attributes: Record<string, unknown> };
+
+export const OrganizationPatch = z.strictObject({
+  alias: Alias.optional(),
+  name: z.string().min(1).max(200).optional(),
+  attributes: z.record(z.string(), z.unknown()).optional(),
+});
+export type OrganizationPatch = z.infer<typeof OrganizationPatch>;

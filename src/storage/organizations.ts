@@ -1,6 +1,6 @@
 import type { Database } from '../db/connect.ts';
 import { Conflict, NotFound, isUniqueViolation } from '../errors.ts';
-import { Membership, NewOrganization, type Organization } from '../model/organization.ts';
+import { Membership, NewOrganization, OrganizationPatch, type Organization } from '../model/organization.ts';
 import { isUuid } from './users.ts';
 
 export async function createOrganization(db: Database, input: NewOrganization): Promise<Organization> {
@@ -47,4 +47,37 @@ export async function listMembershipsOfUser(db: Database, userId: string): Promi
 
 export async function listOrganizationAliases(db: Database): Promise<string[]> {
   return db('organizations').pluck('alias');
+}
+
+export async function listOrganizations(db: Database, limit = 500): Promise<Organization[]> {
+  return db('organizations').select(['id', 'alias', 'name', 'attributes']).orderBy('alias').limit(limit);
+}
+
+export async function updateOrganization(db: Database, id: string, patch: OrganizationPatch): Promise<Organization | undefined> {
+  const p = OrganizationPatch.parse(patch);
+  const values: Record<string, unknown> = { ...p, updated_at: db.fn.now() };
+  if (p.attributes !== undefined) values.attributes = JSON.stringify(p.attributes);
+  try {
+    const [row] = await db('organizations').where({ id }).update(values).returning(['id', 'alias', 'name', 'attributes']);
+    return row as Organization | undefined;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new Conflict(`organization ${p.alias} already exists`);
+    throw err;
+  }
+}
+
+export async function deleteOrganization(db: Database, id: string): Promise<boolean> {
+  return (await db('organizations').where({ id }).delete()) > 0;
+}
+
+export async function listMembers(db: Database, organizationId: string) {
+  return db('memberships as m')
+    .join('users as u', 'u.id', 'm.user_id')
+    .where('m.organization_id', organizationId)
+    .select('u.id as user_id', 'u.username', 'm.roles', 'm.attributes')
+    .orderBy('u.username');
+}
+
+export async function removeMembership(db: Database, organizationId: string, userId: string): Promise<boolean> {
+  return (await db('memberships').where({ organization_id: organizationId, user_id: userId }).delete()) > 0;
 }
