@@ -6,6 +6,7 @@ import { problems, Problem } from './problem.ts';
 import { privilegesRoutes } from './privileges-routes.ts';
 import { usersRoutes } from './users-routes.ts';
 import { organizationsRoutes } from './organizations-routes.ts';
+import { clientsRoutes } from './clients-routes.ts';
 
 /** /admin/v1: JSON, problem+json errors, every request authenticated by a Tessera token. */
 export function adminRouter(provider: Provider, db: Database, passwordCost: number): Router {
@@ -16,7 +17,7 @@ export function adminRouter(provider: Provider, db: Database, passwordCost: numb
     await next();
   });
   router.use(adminAuth(provider));
-  for (const routes of [privilegesRoutes(db), usersRoutes(db, passwordCost), organizationsRoutes(provider, db)]) router.use(routes.routes());
+  for (const routes of [privilegesRoutes(db), usersRoutes(db, passwordCost), organizationsRoutes(provider, db), clientsRoutes(db)]) router.use(routes.routes());
   router.all('/{*rest}', () => {
     throw new Problem(404, 'Not found', 'no such admin resource');
   });

@@ -6,8 +6,7 @@ export const AuthMethod = z.enum(['client_secret_basic', 'client_secret_post', '
 
 const Uri = z.url();
 
-export const NewClient = z
-  .strictObject({
+const ClientFields = z.strictObject({
     client_id: z.string().regex(/^[A-Za-z0-9._~-]{3,128}$/, 'letters, digits and . _ ~ -, 3 to 128 of them').optional(),
     client_name: z.string().min(1).max(200),
     redirect_uris: z.array(Uri).default([]),
@@ -19,7 +18,10 @@ export const NewClient = z
     allowed_resources: z.array(Uri).default([]),
     /** This client's own payload hook; it wins over the global one (SPEC 5). */
     payload_hook: PayloadHookConfig.optional(),
-  })
+  });
+
+/** A client as created; the rules that tie fields together hold for every write, PATCH included. */
+export const NewClient = ClientFields
   .refine((c) => !c.grant_types.includes('authorization_code') || c.redirect_uris.length > 0, {
     message: 'authorization_code needs at least one redirect_uri',
     path: ['redirect_uris'],
@@ -33,6 +35,17 @@ export const NewClient = z
     path: ['default_resource'],
   });
 export type NewClient = z.input<typeof NewClient>;
+
+/** PATCH /clients/{id}: any field but the id; null removes default_resource or payload_hook. */
+// Built without the creation defaults: a field left out of a PATCH stays as it is.
+export const ClientPatch = z
+  .strictObject(
+    Object.fromEntries(
+      Object.entries(ClientFields.omit({ client_id: true }).shape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? v.unwrap() : v).optional()]),
+    ) as unknown as { [K in Exclude<keyof typeof ClientFields.shape, 'client_id'>]: z.ZodOptional<z.ZodType<z.infer<typeof ClientFields>[K]>> },
+  )
+  .extend({ default_resource: Uri.nullable().optional(), payload_hook: PayloadHookConfig.nullable().optional() });
+export type ClientPatch = z.infer<typeof ClientPatch>;
 
 export type Client = {
   client_id: string;

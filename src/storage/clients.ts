@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/connect.ts';
 import { Conflict, isUniqueViolation } from '../errors.ts';
-import { NewClient, type Client } from '../model/client.ts';
+import { ClientPatch, NewClient, type Client } from '../model/client.ts';
 
 const columns = ['client_id', 'client_secret', 'client_name', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'token_endpoint_auth_method', 'scope', 'default_resource', 'allowed_resources', 'payload_hook'];
 
@@ -52,4 +52,36 @@ export async function upsertClient(db: Database, input: NewClient & { client_id:
 export async function countClients(db: Database): Promise<number> {
   const row = await db('clients').count<{ count: number }>('* as count').first();
   return Number(row?.count ?? 0);
+}
+
+/** Applies a patch, then checks the whole client again (a patch must not break a cross-field rule). */
+export async function updateClient(db: Database, clientId: string, patch: ClientPatch): Promise<Client | undefined> {
+  const current = await findClient(db, clientId);
+  if (!current) return undefined;
+  const p = ClientPatch.parse(patch);
+  const next: Record<string, unknown> = withoutNulls({ ...current, client_secret: undefined, client_id: undefined });
+  for (const [k, v] of Object.entries(p)) {
+    if (v === null) delete next[k];
+    else if (v !== undefined) next[k] = v;
+  }
+  const merged = NewClient.parse({ ...next, client_id: clientId });
+  const row = toRow({ ...merged, client_id: clientId }, current.client_secret);
+  const [saved] = await db('clients')
+    .where({ client_id: clientId })
+    .update({ ...row, client_secret: merged.token_endpoint_auth_method === 'none' ? null : (current.client_secret ?? generateSecret()), default_resource: merged.default_resource ?? null, updated_at: db.fn.now() })
+    .returning(columns);
+  return saved as Client;
+}
+
+export async function rotateClientSecret(db: Database, clientId: string): Promise<Client | undefined> {
+  const [saved] = await db('clients').where({ client_id: clientId }).whereNot({ token_endpoint_auth_method: 'none' }).update({ client_secret: generateSecret(), updated_at: db.fn.now() }).returning(columns);
+  return saved as Client | undefined;
+}
+
+export async function deleteClient(db: Database, clientId: string): Promise<boolean> {
+  return (await db('clients').where({ client_id: clientId }).delete()) > 0;
+}
+
+function withoutNulls<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
 }
