@@ -106,3 +106,27 @@ test('a privileges PUT through the API shows in the next refreshed token', async
   assert.equal(refreshed.claims()!.user_scope, 'docs:write');
   assert.ok(server.logs.some((l) => l.includes('"action":"privileges.put"') && l.includes('"actor":"test-admin"')), 'the write is audited with its actor');
 });
+
+test('bulk PUT: many users by id, username or external_id at once; one bad item changes nobody', async () => {
+  const a = await aUser(server.db);
+  const b = await aUser(server.db, 'correct horse battery', { external_id: `hr-${a.id}` });
+  const ok = await api('PUT', '/privileges', {
+    body: { items: [{ user_id: a.id, profile: 'editor', scope: 'x' }, { username: b.username.toUpperCase(), profile: { r: 1 }, scope: 'y' }] },
+  });
+  assert.equal(ok.status, 200);
+  assert.deepEqual(ok.json.items.map((i: { version: number }) => i.version), [1, 1]);
+  const byExternal = await api('PUT', '/privileges', { body: { items: [{ external_id: `hr-${a.id}`, profile: 'owner', scope: 'z' }] } });
+  assert.deepEqual(byExternal.json.items, [{ user_id: b.id, version: 2 }]);
+
+  const bad = await api('PUT', '/privileges', {
+    body: { items: [{ user_id: a.id, profile: 'changed', scope: 'changed' }, { username: 'nobody-here-at-all', scope: 'q' }] },
+  });
+  assert.equal(bad.status, 422);
+  assert.deepEqual(bad.json.errors, [{ path: '/items/1/username', message: 'no such user' }]);
+  assert.equal((await api('GET', `/users/${a.id}/privileges`)).json.profile, 'editor', 'all or nothing');
+
+  assert.equal((await api('PUT', '/privileges', { body: { items: [{ user_id: a.id, username: a.username, scope: '' }] } })).status, 422, 'one identifier per item');
+  assert.equal((await api('PUT', '/privileges', { body: { items: [{ user_id: a.id }, { user_id: a.id }] } })).status, 422, 'a user twice');
+  const many = Array.from({ length: 1001 }, () => ({ user_id: a.id, scope: '' }));
+  assert.equal((await api('PUT', '/privileges', { body: { items: many } })).status, 422, 'at most 1000');
+});

@@ -1,9 +1,9 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Database } from '../db/connect.ts';
-import { PrivilegesInput } from '../model/privileges.ts';
-import { findUserById } from '../storage/users.ts';
-import { deletePrivileges, findPrivileges, putPrivileges, putPrivilegesIfVersion, type StoredPrivileges } from '../storage/privileges.ts';
+import { BulkPrivilegesInput, PrivilegesInput } from '../model/privileges.ts';
+import { findUserById, resolveUserRefs } from '../storage/users.ts';
+import { deletePrivileges, findPrivileges, putManyPrivileges, putPrivileges, putPrivilegesIfVersion, type StoredPrivileges } from '../storage/privileges.ts';
 import { readJson } from './json-body.ts';
 import { Problem } from './problem.ts';
 import { requireScope } from './auth.ts';
@@ -68,6 +68,30 @@ export function privilegesRoutes(db: Database): Router {
     if (!removed && condition !== undefined) throw new Problem(412, 'Precondition failed', 'the privileges changed since the ETag you sent');
     if (removed) audit(ctx, 'privileges.delete', { user_id: user.id });
     ctx.status = 204;
+  });
+
+  router.put('/privileges', scope, async (ctx) => {
+    const { items } = BulkPrivilegesInput.parse(await readJson(ctx));
+    const refs = await resolveUserRefs(db, {
+      ids: items.flatMap((i) => (i.user_id ? [i.user_id] : [])),
+      usernames: items.flatMap((i) => (i.username ? [i.username] : [])),
+      externalIds: items.flatMap((i) => (i.external_id ? [i.external_id] : [])),
+    });
+    const errors: Array<{ path: string; message: string }> = [];
+    const resolved = items.map((item, n) => {
+      const id = item.user_id ? (refs.ids.has(item.user_id) ? item.user_id : undefined) : item.username ? refs.usernames.get(item.username.toLowerCase()) : refs.externalIds.get(item.external_id!);
+      if (!id) errors.push({ path: `/items/${n}/${item.user_id ? 'user_id' : item.username ? 'username' : 'external_id'}`, message: 'no such user' });
+      return { user_id: id!, profile: item.profile, scope: item.scope };
+    });
+    const seen = new Set<string>();
+    resolved.forEach((r, n) => {
+      if (r.user_id && seen.has(r.user_id)) errors.push({ path: `/items/${n}`, message: 'this user appears twice' });
+      seen.add(r.user_id);
+    });
+    if (errors.length) throw new Problem(422, 'Invalid body', 'nothing was written: fix these items and send them all again', errors);
+    const written = await putManyPrivileges(db, resolved);
+    audit(ctx, 'privileges.bulk_put', { count: written.length });
+    ctx.body = { items: written };
   });
 
   return router;

@@ -12,3 +12,23 @@ export const PrivilegesInput = z.strictObject({
   scope: ScopeString.default(''),
 });
 export type PrivilegesInput = z.input<typeof PrivilegesInput>;
+
+/** PUT /privileges: up to 1000 users at once, each named by exactly one of its identifiers. */
+export const BulkPrivilegesInput = z.strictObject({
+  items: z
+    .array(
+      z
+        .strictObject({
+          user_id: z.uuid().optional(),
+          username: z.string().min(1).optional(),
+          external_id: z.string().min(1).optional(),
+          profile: z.json().default(null),
+          scope: ScopeString.default(''),
+        })
+        .refine((i) => [i.user_id, i.username, i.external_id].filter((x) => x !== undefined).length === 1, {
+          message: 'name the user by exactly one of user_id, username, external_id',
+        }),
+    )
+    .min(1)
+    .max(1000),
+});

@@ -39,3 +39,15 @@ export async function putPrivileges(db: Database, userId: string, value: { profi
     .returning(['profile', 'scope', 'version', 'updated_at']);
   return row as StoredPrivileges;
 }
+
+/** Writes many users' privileges in one transaction: all of them, or none. */
+export async function putManyPrivileges(db: Database, items: Array<{ user_id: string; profile: unknown; scope: string }>): Promise<Array<{ user_id: string; version: number }>> {
+  return db.transaction(async (trx) => {
+    const out: Array<{ user_id: string; version: number }> = [];
+    for (const item of items) {
+      const saved = await putPrivileges(trx, item.user_id, item);
+      out.push({ user_id: item.user_id, version: saved.version });
+    }
+    return out;
+  });
+}

@@ -61,3 +61,17 @@ export async function updateUser(db: Database, id: string, patch: UserPatch, pas
 export async function deleteUser(db: Database, id: string): Promise<boolean> {
   return (await db('users').where({ id }).delete()) > 0;
 }
+
+/** Resolves user references in three queries, whatever their number; unknown ones are absent from the maps. */
+export async function resolveUserRefs(db: Database, refs: { ids: string[]; usernames: string[]; externalIds: string[] }) {
+  const [byId, byUsername, byExternal] = await Promise.all([
+    refs.ids.length ? db('users').select('id').whereIn('id', refs.ids.filter(isUuid)) : [],
+    refs.usernames.length ? db('users').select('id', db.raw('lower(username) as key')).whereRaw('lower(username) = any(?)', [refs.usernames.map((u) => u.toLowerCase())]) : [],
+    refs.externalIds.length ? db('users').select('id', 'external_id').whereIn('external_id', refs.externalIds) : [],
+  ]);
+  return {
+    ids: new Set((byId as Array<{ id: string }>).map((r) => r.id)),
+    usernames: new Map((byUsername as Array<{ id: string; key: string }>).map((r) => [r.key, r.id])),
+    externalIds: new Map((byExternal as Array<{ id: string; external_id: string }>).map((r) => [r.external_id, r.id])),
+  };
+}
