@@ -7,14 +7,20 @@ import { privilegesRoutes } from './privileges-routes.ts';
 import { usersRoutes } from './users-routes.ts';
 import { organizationsRoutes } from './organizations-routes.ts';
 import { clientsRoutes } from './clients-routes.ts';
+import { openApiDocument } from './openapi.ts';
 
 /** /admin/v1: JSON, problem+json errors, every request authenticated by a Tessera token. */
 export function adminRouter(provider: Provider, db: Database, passwordCost: number): Router {
+  const document = openApiDocument(provider.issuer);
   const router = new Router({ prefix: '/admin/v1' });
   router.use(problems());
   router.use(async (ctx, next) => {
     ctx.set('cache-control', 'no-store');
     await next();
+  });
+  // The description of the API is public; everything else needs a token.
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = document;
   });
   router.use(adminAuth(provider));
   for (const routes of [privilegesRoutes(db), usersRoutes(db, passwordCost), organizationsRoutes(provider, db), clientsRoutes(db)]) router.use(routes.routes());

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JsonValue } from './json.ts';
 
 /** A space-separated list of scope tokens (RFC 6749 characters), as stored and released as `user_scope`. */
 export const ScopeString = z
@@ -8,7 +9,7 @@ export const ScopeString = z
 
 /** PUT /users/{id}/privileges: the whole value, replaced. `profile` is any JSON value. */
 export const PrivilegesInput = z.strictObject({
-  profile: z.json().default(null),
+  profile: JsonValue.default(null),
   scope: ScopeString.default(''),
 });
 export type PrivilegesInput = z.input<typeof PrivilegesInput>;
@@ -22,7 +23,7 @@ export const BulkPrivilegesInput = z.strictObject({
           user_id: z.uuid().optional(),
           username: z.string().min(1).optional(),
           external_id: z.string().min(1).optional(),
-          profile: z.json().default(null),
+          profile: JsonValue.default(null),
           scope: ScopeString.default(''),
         })
         .refine((i) => [i.user_id, i.username, i.external_id].filter((x) => x !== undefined).length === 1, {

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { NewUser, UserPatch } from '../model/user.ts';
+import { BulkPrivilegesInput, PrivilegesInput } from '../model/privileges.ts';
+import { Membership, NewOrganization, OrganizationPatch } from '../model/organization.ts';
+import { ClientPatch, NewClient } from '../model/client.ts';
+import { NewResourceServer } from '../model/resource-server.ts';
+import { JsonValue } from '../model/json.ts';
+
+type Operation = {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  path: string;
+  summary: string;
+  scope: 'admin' | 'admin:privileges';
+  body?: string;
+  ok: number;
+  conditional?: boolean;
+};
+
+/**
+ * Every admin operation. Request bodies are the zod schemas the handlers validate with, turned into
+ * JSON Schema, so the document cannot describe a body the server would not accept; a test checks
+ * that each route of the server is listed here.
+ */
+export const operations: Operation[] = [
+  { method: 'post', path: '/users', summary: 'Create a user', scope: 'admin', body: 'NewUser', ok: 201 },
+  { method: 'get', path: '/users', summary: 'Find users by username, email or external_id', scope: 'admin', ok: 200 },
+  { method: 'get', path: '/users/{id}', summary: 'Read a user', scope: 'admin', ok: 200 },
+  { method: 'patch', path: '/users/{id}', summary: 'Change a user (enabled: false also signs them out)', scope: 'admin', body: 'UserPatch', ok: 200 },
+  { method: 'delete', path: '/users/{id}', summary: 'Delete a user and revoke their tokens', scope: 'admin', ok: 204 },
+  { method: 'get', path: '/users/{id}/organizations', summary: "A user's organizations and roles", scope: 'admin', ok: 200 },
+  { method: 'post', path: '/users/{id}/logout', summary: "Revoke a user's sessions, grants and tokens", scope: 'admin', ok: 200 },
+  { method: 'get', path: '/users/{id}/privileges', summary: "Read a user's privileges (version 0: none stored)", scope: 'admin:privileges', ok: 200 },
+  { method: 'put', path: '/users/{id}/privileges', summary: "Replace a user's privileges", scope: 'admin:privileges', body: 'PrivilegesInput', ok: 200, conditional: true },
+  { method: 'delete', path: '/users/{id}/privileges', summary: "Delete a user's privileges", scope: 'admin:privileges', ok: 204, conditional: true },
+  { method: 'put', path: '/privileges', summary: 'Replace the privileges of up to 1000 users, all or nothing', scope: 'admin:privileges', body: 'BulkPrivilegesInput', ok: 200 },
+  { method: 'post', path: '/organizations', summary: 'Create an organization', scope: 'admin', body: 'NewOrganization', ok: 201 },
+  { method: 'get', path: '/organizations', summary: 'List organizations', scope: 'admin', ok: 200 },
+  { method: 'get', path: '/organizations/{org}', summary: 'Read an organization (id or alias)', scope: 'admin', ok: 200 },
+  { method: 'patch', path: '/organizations/{org}', summary: 'Change an organization', scope: 'admin', body: 'OrganizationPatch', ok: 200 },
+  { method: 'delete', path: '/organizations/{org}', summary: 'Delete an organization', scope: 'admin', ok: 204 },
+  { method: 'get', path: '/organizations/{org}/members', summary: 'List members', scope: 'admin', ok: 200 },
+  { method: 'put', path: '/organizations/{org}/members/{user}', summary: 'Add a member or change their roles', scope: 'admin', body: 'Membership', ok: 200 },
+  { method: 'delete', path: '/organizations/{org}/members/{user}', summary: 'Remove a member', scope: 'admin', ok: 204 },
+  { method: 'post', path: '/clients', summary: 'Register a client (the secret is shown only in this answer)', scope: 'admin', body: 'NewClient', ok: 201 },
+  { method: 'get', path: '/clients/{id}', summary: 'Read a client', scope: 'admin', ok: 200 },
+  { method: 'patch', path: '/clients/{id}', summary: 'Change a client', scope: 'admin', body: 'ClientPatch', ok: 200 },
+  { method: 'delete', path: '/clients/{id}', summary: 'Delete a client', scope: 'admin', ok: 204 },
+  { method: 'post', path: '/clients/{id}/secret', summary: "Rotate a client's secret", scope: 'admin', ok: 200 },
+  { method: 'post', path: '/resource-servers', summary: 'Register a resource server', scope: 'admin', body: 'NewResourceServer', ok: 201 },
+  { method: 'get', path: '/resource-servers', summary: 'List resource servers', scope: 'admin', ok: 200 },
+  { method: 'get', path: '/resource-servers/{identifier}', summary: 'Read a resource server (identifier percent-encoded)', scope: 'admin', ok: 200 },
+  { method: 'delete', path: '/resource-servers/{identifier}', summary: 'Delete a resource server', scope: 'admin', ok: 204 },
+];
+
+function componentSchemas(): Record<string, unknown> {
+  const registry = z.registry<{ id: string }>();
+  const named = { JsonValue, NewUser, UserPatch, PrivilegesInput, BulkPrivilegesInput, NewOrganization, OrganizationPatch, Membership, NewClient, ClientPatch, NewResourceServer };
+  for (const [id, schema] of Object.entries(named)) registry.add(schema as z.ZodType, { id });
+  const { schemas } = z.toJSONSchema(registry, { io: 'input', uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' }) as { schemas: Record<string, Record<string, unknown>> };
+  for (const s of Object.values(schemas)) {
+    delete s.$schema;
+    delete s.$id;
+  }
+  return schemas;
+}
+
+const problem = { $ref: '#/components/schemas/Problem' };
+const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: problem } } });
+
+/** The OpenAPI 3.1 document served at /admin/v1/openapi.json. */
+export function openApiDocument(issuer: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of operations) {
+    const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const query = op.path === '/users' && op.method === 'get' ? ['username', 'email', 'external_id', 'limit'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })) : [];
+    const ifMatch = op.conditional ? [{ name: 'If-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'an ETag from a previous answer ("3"), or *' }] : [];
+    paths[op.path] ??= {};
+    paths[op.path]![op.method] = {
+      summary: op.summary,
+      operationId: `${op.method}${op.path.replace(/\{(\w+)\}/g, 'By_$1').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+      security: [{ bearer: [op.scope] }],
+      ...(params.length + query.length + ifMatch.length ? { parameters: [...params, ...query, ...ifMatch] } : {}),
+      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.body}` } } } } } : {}),
+      responses: {
+        [op.ok]: op.ok === 204 ? { description: 'done' } : { description: 'done', content: { 'application/json': { schema: {} } } },
+        400: problemResponse('malformed request'),
+        401: problemResponse('no valid token'),
+        403: problemResponse(`the token lacks scope ${op.scope}`),
+        404: problemResponse('not found'),
+        ...(op.method !== 'get' && op.method !== 'delete' ? { 409: problemResponse('conflict'), 413: problemResponse('body over 1 MiB'), 415: problemResponse('not application/json'), 422: problemResponse('invalid body, with errors[]') } : {}),
+        ...(op.conditional ? { 412: problemResponse('If-Match does not match the stored version') } : {}),
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Tessera admin API', version: '1', description: 'Users, privileges, organizations, clients and resource servers. Authenticate with a token from this server (client_credentials, scope admin or admin:privileges).' },
+    servers: [{ url: `${issuer}/admin/v1` }],
+    components: {
+      securitySchemes: {
+        bearer: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: `${issuer}/token`, scopes: { admin: 'everything', 'admin:privileges': 'privileges endpoints only' } } } },
+      },
+      schemas: {
+        ...componentSchemas(),
+        Problem: {
+          type: 'object',
+          required: ['status', 'title'],
+          properties: {
+            type: { type: 'string' },
+            status: { type: 'integer' },
+            title: { type: 'string' },
+            detail: { type: 'string' },
+            errors: { type: 'array', items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+          },
+        },
+      },
+    },
+    paths,
+  };
+}
