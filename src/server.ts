@@ -30,7 +30,7 @@ export async function startServer(settings: Settings, log: Logger, print: (text:
     const tokenClaims = createTokenClaims({ db, log, metrics, hooks, globalHook: settings.payloadHook, maxTokenBytes: settings.maxTokenBytes });
     const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy, tokenClaims });
     await registerKnownOrganizations(provider, db);
-    const app = createApp({ provider, db, log, metrics, csrfKey: cookieKeys[0]!, passwordCost: settings.passwordCost, trustProxy: settings.trustProxy });
+    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, csrfKey: cookieKeys[0]!, passwordCost: settings.passwordCost, trustProxy: settings.trustProxy });
 
     const purge = async () => {
       try {

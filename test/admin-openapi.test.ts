@@ -27,8 +27,8 @@ test('every route of the admin API is in the document, and nothing else', async 
   const doc = await fetchDocument();
   const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)));
   // The router as the server builds it; its layers name every method and path it answers.
-  const stub = { issuer: server.issuer } as unknown as Parameters<typeof adminRouter>[0];
-  const router = adminRouter(stub, server.db, 10);
+  const provider = { issuer: server.issuer } as unknown as Parameters<typeof adminRouter>[0]['provider'];
+  const router = adminRouter({ provider, db: server.db, passwordCost: 10, hooks: { run: async () => ({ status: 'ok', claims: undefined, source: 'module', cached: false }) }, globalHook: undefined });
   const served = new Set(
     router.stack
       .map((l) => ({ methods: l.methods, path: String(l.path) }))

@@ -5,6 +5,7 @@ import { Membership, NewOrganization, OrganizationPatch } from '../model/organiz
 import { ClientPatch, NewClient } from '../model/client.ts';
 import { NewResourceServer } from '../model/resource-server.ts';
 import { JsonValue } from '../model/json.ts';
+import { TokenPreviewInput } from '../model/token-preview.ts';
 
 type Operation = {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -50,11 +51,12 @@ export const operations: Operation[] = [
   { method: 'get', path: '/resource-servers', summary: 'List resource servers', scope: 'admin', ok: 200 },
   { method: 'get', path: '/resource-servers/{identifier}', summary: 'Read a resource server (identifier percent-encoded)', scope: 'admin', ok: 200 },
   { method: 'delete', path: '/resource-servers/{identifier}', summary: 'Delete a resource server', scope: 'admin', ok: 204 },
+  { method: 'post', path: '/token-preview', summary: 'The claims each token would carry, the renames and drops, and the hook answer, without issuing anything', scope: 'admin', body: 'TokenPreviewInput', ok: 200 },
 ];
 
 function componentSchemas(): Record<string, unknown> {
   const registry = z.registry<{ id: string }>();
-  const named = { JsonValue, NewUser, UserPatch, PrivilegesInput, BulkPrivilegesInput, NewOrganization, OrganizationPatch, Membership, NewClient, ClientPatch, NewResourceServer };
+  const named = { JsonValue, TokenPreviewInput, NewUser, UserPatch, PrivilegesInput, BulkPrivilegesInput, NewOrganization, OrganizationPatch, Membership, NewClient, ClientPatch, NewResourceServer };
   for (const [id, schema] of Object.entries(named)) registry.add(schema as z.ZodType, { id });
   const { schemas } = z.toJSONSchema(registry, { io: 'input', uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' }) as { schemas: Record<string, Record<string, unknown>> };
   for (const s of Object.values(schemas)) {

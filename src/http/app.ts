@@ -9,11 +9,11 @@ import { BodyError } from './form.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { errorPage, stylesheet } from '../interactions/views.ts';
 import { metricsRoute } from './metrics-route.ts';
-import { adminRouter } from '../admin/router.ts';
+import { adminRouter, type AdminDeps } from '../admin/router.ts';
 import { organizationScopeRegistrar } from '../oidc/organization-scopes.ts';
 import type { Metrics } from '../metrics.ts';
 
-export type AppDeps = { provider: Provider; db: Database; log: Logger; metrics: Metrics; csrfKey: string; passwordCost: number; trustProxy: boolean };
+export type AppDeps = AdminDeps & { log: Logger; metrics: Metrics; csrfKey: string; trustProxy: boolean };
 
 /** The HTTP edge: our routes first, everything else is oidc-provider's. */
 export function createApp(deps: AppDeps): Koa {
@@ -32,7 +32,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = stylesheet;
   });
   app.use(interactionRoutes(deps).routes());
-  app.use(adminRouter(deps.provider, deps.db, deps.passwordCost).routes());
+  app.use(adminRouter(deps).routes());
   app.use(organizationScopeRegistrar(deps.provider, deps.db));
   const providerHandler = deps.provider.callback();
   app.use(async (ctx) => {
