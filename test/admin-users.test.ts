@@ -1,90 +1,82 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
-import { startTestServer, type TestServer } from './support/server.ts';
 import { aClient, authorizationRequest, relyingParty, unique } from './support/fixtures.ts';
 import { signIn } from './support/browserless.ts';
-import { adminApi } from './support/admin.ts';
+import { adminSuite } from './support/admin.ts';
 import { createOrganization, putMembership } from '../src/storage/organizations.ts';
 
-let server: TestServer;
-let api: Awaited<ReturnType<typeof adminApi>>['api'];
-let tokenFor: Awaited<ReturnType<typeof adminApi>>['tokenFor'];
-before(async () => {
-  server = await startTestServer();
-  ({ api, tokenFor } = await adminApi(server));
-});
-after(async () => server.stop());
+const suite = adminSuite();
 
 const PASSWORD = 'correct horse battery';
 
 async function signedIn(username: string) {
-  const client = await aClient(server.db);
-  const config = await relyingParty(server.issuer, client.client_id, client.client_secret);
+  const client = await aClient(suite.server.db);
+  const config = await relyingParty(suite.server.issuer, client.client_id, client.client_secret);
   const req = await authorizationRequest(config, { scope: 'openid offline_access', prompt: 'consent' });
-  const landed = await signIn(req.url, server.issuer, username, PASSWORD);
+  const landed = await signIn(req.url, suite.server.issuer, username, PASSWORD);
   return { config, tokens: await oidc.authorizationCodeGrant(config, new URL(landed.url), { pkceCodeVerifier: req.verifier, expectedState: req.state }) };
 }
 
 test('create, look up, change and delete a user; the password never comes back', async () => {
   const username = unique('ada');
-  const created = await api('POST', '/users', { body: { username, password: PASSWORD, email: 'Ada@Example.com', name: 'Ada', external_id: unique('hr') } });
+  const created = await suite.api('POST', '/users', { body: { username, password: PASSWORD, email: 'Ada@Example.com', name: 'Ada', external_id: unique('hr') } });
   assert.equal(created.status, 201);
   assert.equal(created.headers.get('location'), `/admin/v1/users/${created.json.id}`);
   assert.equal('password' in created.json || 'password_hash' in created.json, false);
-  assert.equal((await api('POST', '/users', { body: { username: username.toUpperCase(), password: PASSWORD } })).status, 409, 'usernames are unique whatever the case');
+  assert.equal((await suite.api('POST', '/users', { body: { username: username.toUpperCase(), password: PASSWORD } })).status, 409, 'usernames are unique whatever the case');
 
   for (const q of [`username=${username}`, 'email=ada@example.com', `external_id=${created.json.external_id}`]) {
-    const found = await api('GET', `/users?${q}`);
+    const found = await suite.api('GET', `/users?${q}`);
     assert.deepEqual(found.json.items.map((u: { id: string }) => u.id), [created.json.id], q);
   }
-  const patched = await api('PATCH', `/users/${created.json.id}`, { body: { name: 'Ada Lovelace', email: null } });
+  const patched = await suite.api('PATCH', `/users/${created.json.id}`, { body: { name: 'Ada Lovelace', email: null } });
   assert.equal(patched.json.name, 'Ada Lovelace');
   assert.equal(patched.json.email, null);
-  assert.equal((await api('PATCH', `/users/${created.json.id}`, { body: { name: 5 } })).status, 422);
+  assert.equal((await suite.api('PATCH', `/users/${created.json.id}`, { body: { name: 5 } })).status, 422);
 
   const { tokens } = await signedIn(username);
   assert.equal(tokens.claims()!.sub, created.json.id);
 
-  assert.equal((await api('DELETE', `/users/${created.json.id}`)).status, 204);
-  assert.equal((await api('GET', `/users/${created.json.id}`)).status, 404);
-  assert.equal((await api('GET', `/users/${randomUUID()}`)).status, 404);
+  assert.equal((await suite.api('DELETE', `/users/${created.json.id}`)).status, 204);
+  assert.equal((await suite.api('GET', `/users/${created.json.id}`)).status, 404);
+  assert.equal((await suite.api('GET', `/users/${randomUUID()}`)).status, 404);
 });
 
 test('invalid bodies get 422 with the offending fields, and create nothing', async () => {
   const username = unique('bad');
-  const res = await api('POST', '/users', { body: { username, password: 'short', email: 'not-an-email', admin: true } });
+  const res = await suite.api('POST', '/users', { body: { username, password: 'short', email: 'not-an-email', admin: true } });
   assert.equal(res.status, 422);
   const paths = res.json.errors.map((e: { path: string }) => e.path);
   assert.ok(paths.includes('/password') && paths.includes('/email'), JSON.stringify(paths));
-  assert.deepEqual((await api('GET', `/users?username=${username}`)).json.items, []);
+  assert.deepEqual((await suite.api('GET', `/users?username=${username}`)).json.items, []);
 });
 
 test('an admin:privileges token cannot manage users', async () => {
-  const res = await api('POST', '/users', { token: await tokenFor('admin:privileges'), body: { username: unique('x'), password: PASSWORD } });
+  const res = await suite.api('POST', '/users', { token: await suite.tokenFor('admin:privileges'), body: { username: unique('x'), password: PASSWORD } });
   assert.equal(res.status, 403);
 });
 
 test("logout revokes the user's grants and refresh tokens at once; disabling does too", async () => {
   const username = unique('eve');
-  const user = (await api('POST', '/users', { body: { username, password: PASSWORD } })).json;
+  const user = (await suite.api('POST', '/users', { body: { username, password: PASSWORD } })).json;
   const a = await signedIn(username);
-  const out = await api('POST', `/users/${user.id}/logout`);
+  const out = await suite.api('POST', `/users/${user.id}/logout`);
   assert.equal(out.status, 200);
   assert.ok(out.json.revoked > 0);
   await assert.rejects(oidc.refreshTokenGrant(a.config, a.tokens.refresh_token!), { error: 'invalid_grant' });
   assert.equal((await oidc.tokenIntrospection(a.config, a.tokens.access_token)).active, false);
 
   const b = await signedIn(username);
-  await api('PATCH', `/users/${user.id}`, { body: { enabled: false } });
+  await suite.api('PATCH', `/users/${user.id}`, { body: { enabled: false } });
   await assert.rejects(oidc.refreshTokenGrant(b.config, b.tokens.refresh_token!), { error: 'invalid_grant' });
 });
 
 test("a user's organizations with roles", async () => {
-  const user = (await api('POST', '/users', { body: { username: unique('org'), password: PASSWORD } })).json;
-  const org = await createOrganization(server.db, { alias: unique('acme'), name: 'Acme' });
-  await putMembership(server.db, org.id, user.id, { roles: ['admin'] });
-  const res = await api('GET', `/users/${user.id}/organizations`);
+  const user = (await suite.api('POST', '/users', { body: { username: unique('org'), password: PASSWORD } })).json;
+  const org = await createOrganization(suite.server.db, { alias: unique('acme'), name: 'Acme' });
+  await putMembership(suite.server.db, org.id, user.id, { roles: ['admin'] });
+  const res = await suite.api('GET', `/users/${user.id}/organizations`);
   assert.deepEqual(res.json.items, [{ id: org.id, alias: org.alias, name: 'Acme', roles: ['admin'], attributes: {} }]);
 });

@@ -1,5 +1,6 @@
+import { before, after } from 'node:test';
 import * as oidc from 'openid-client';
-import type { TestServer } from './server.ts';
+import { startTestServer, type TestServer } from './server.ts';
 import { aClient, relyingParty } from './fixtures.ts';
 
 /** An admin API caller bound to a running server, with a token from the bootstrap admin client. */
@@ -24,4 +25,17 @@ export async function adminApi(server: TestServer) {
   }
 
   return { api, tokenFor };
+}
+
+export type AdminSuite = { server: TestServer } & Awaited<ReturnType<typeof adminApi>>;
+
+/** A server for one test file, with an admin API caller; filled in before the first test runs. */
+export function adminSuite(env: Record<string, string> = {}): AdminSuite {
+  const suite = {} as AdminSuite;
+  before(async () => {
+    suite.server = await startTestServer(env);
+    Object.assign(suite, await adminApi(suite.server));
+  });
+  after(async () => suite.server?.stop());
+  return suite;
 }
