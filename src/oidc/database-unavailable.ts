@@ -1,0 +1,28 @@
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { DATABASE_UNAVAILABLE, RETRY_AFTER_S, isDatabaseUnavailable } from '../db/unavailable.ts';
+import { errorPage } from '../interactions/views.ts';
+
+/**
+ * oidc-provider catches every error thrown inside its own stack (adapter, findAccount, claims) and
+ * answers `server_error` 500. When the cause is the database being unreachable, the client should
+ * retry instead: the provider's `server_error` event marks the request, and a middleware around
+ * all its routes turns the answer into 503 `temporarily_unavailable` with `Retry-After`.
+ */
+export function answerDatabaseUnavailable(provider: Provider): void {
+  provider.on('server_error', (ctx: KoaContextWithOIDC, err: unknown) => {
+    if (isDatabaseUnavailable(err)) ctx.state.databaseUnavailable = true;
+  });
+  provider.use(async (ctx, next) => {
+    await next();
+    if (!ctx.state.databaseUnavailable) return;
+    ctx.status = 503;
+    ctx.set('retry-after', String(RETRY_AFTER_S));
+    ctx.set('cache-control', 'no-store');
+    if (ctx.response.is('html')) {
+      ctx.body = errorPage('Temporarily unavailable', 'Sign-in is unavailable for a moment. Try again shortly.', { error: 'temporarily_unavailable' });
+    } else {
+      ctx.body = { error: 'temporarily_unavailable', error_description: DATABASE_UNAVAILABLE };
+    }
+  });
+}
