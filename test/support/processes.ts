@@ -65,6 +65,8 @@ export type ServerProcess = {
   output(): string;
   /** SIGTERM, then waits (bounded) for the exit; SIGKILLs and throws if it does not come. */
   stop(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Waits up to `ms` for the exit (however it comes); undefined if it did not come. */
+  waitExit(ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined>;
   /** Best effort, for after(): SIGKILL if still running, and wait a little for the exit. */
   kill(): Promise<void>;
 };
@@ -110,6 +112,7 @@ export async function startServerProcess(env: Record<string, string>, readyTimeo
       await waitExit(5_000);
       throw new Error(`the server did not exit within ${timeoutMs} ms of SIGTERM\n${output}`);
     },
+    waitExit,
     async kill() {
       if (done || child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGKILL');
