@@ -5,10 +5,12 @@
  * database timeout, pages answer a 503 page, /readyz fails, /healthz answers, the process and its
  * background work (purge, key refresh, both every second here) survive; once it is back,
  * everything works without a restart, including a refresh token issued before the outage.
+ * Last, the server kills Tessera's connections (pg_terminate_backend) while staying up.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
+import pg from 'pg';
 import { testEnv } from '../support/server.ts';
 import { authorizationRequest, relyingParty } from '../support/fixtures.ts';
 import { UserAgent } from '../support/browserless.ts';
@@ -139,5 +141,27 @@ test('database back on the same port: everything works again without a restart',
   const { tokens } = await signInForTokens(config, env.ISSUER!, user);
   assert.equal(tokens.claims()!.sub, user.id, 'a new sign-in works');
   assert.ok(alive());
+});
+
+test('connections killed by the server (pg_terminate_backend) while it stays up: the next requests simply work', { skip }, async () => {
+  const base = server!.url;
+  const config = await relyingParty(env.ISSUER!, client.client_id, client.client_secret);
+  const { tokens } = await signInForTokens(config, env.ISSUER!, user);
+  const killer = new pg.Client({ connectionString: pgServer!.url });
+  await killer.connect();
+  try {
+    const { rows } = await killer.query('select count(*)::int as n from (select pg_terminate_backend(pid) from pg_stat_activity where backend_type = $1 and pid <> pg_backend_pid()) t', ['client backend']);
+    figures.connections_terminated = rows[0].n;
+    assert.ok(rows[0].n >= 1, 'Tessera had pooled connections to terminate');
+  } finally {
+    await killer.end();
+  }
+  // The pool noticed the dead connections (their 'error' events) and opens new ones.
+  const refreshed = await tokenRequest(base, client, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+  assert.equal(refreshed.status, 200, refreshed.body);
+  const adminRes = await raw(`${base}/admin/v1/users?username=${user.username}`, { headers: { authorization: `Bearer ${adminToken}` } });
+  assert.equal(adminRes.status, 200, adminRes.body);
+  assert.equal((await raw(`${base}/readyz`)).status, 200);
+  assert.ok(alive(), server!.output());
   console.log(`# figures ${JSON.stringify(figures)}`);
 });
