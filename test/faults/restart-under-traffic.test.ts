@@ -91,7 +91,7 @@ test('SIGKILL while clients refresh, restart: rotation holds for every answer re
         }
       }
     });
-  await waitFor('every busy chain refreshed 5 times', async () => chains.every((c) => !c.busy || c.received.length > 5), 30_000, 20);
+  await waitFor('every busy chain refreshed 10 times', async () => chains.every((c) => !c.busy || c.received.length > 10), 30_000, 20);
   const trafficMs = Date.now() - trafficStarted;
   server.child.kill('SIGKILL');
   const exit = await server.waitExit(5_000);
