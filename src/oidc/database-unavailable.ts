@@ -15,7 +15,8 @@ export function answerDatabaseUnavailable(provider: Provider): void {
   });
   provider.use(async (ctx, next) => {
     await next();
-    if (!ctx.state.databaseUnavailable) return;
+    // Only the provider's own 500 is rewritten; an error it already sent back to the client by redirect stays as is.
+    if (!ctx.state.databaseUnavailable || ctx.status !== 500) return;
     ctx.status = 503;
     ctx.set('retry-after', String(RETRY_AFTER_S));
     ctx.set('cache-control', 'no-store');
