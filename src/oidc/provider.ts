@@ -82,7 +82,7 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
   provider = new Provider(issuer, configuration);
   provider.proxy = trustProxy;
   watchProviderEvents(provider, log);
-  answerDatabaseUnavailable(provider);
+  answerDatabaseUnavailable(provider, log);
   addTokenClaimsToIdTokens(provider, tokenClaims);
   computeClaimsBeforeSpending(provider, db, tokenClaims);
   recordGrantContext(provider, db);
