@@ -11,7 +11,7 @@ import net from 'node:net';
 import { freePort, testEnv } from '../support/server.ts';
 import { cliJson, startServerProcess, type ServerProcess } from '../support/processes.ts';
 import { sharedDatabase } from './support/postgres.ts';
-import { tokenRequest, waitFor, type Client } from './support/flows.ts';
+import { tokenRequest, waitFor, within, type Client } from './support/flows.ts';
 
 const HOOK_SECRET = 'graceful-shutdown-hook-secret';
 
@@ -89,12 +89,12 @@ test('SIGTERM: no new connections, idle keep-alive closed, the in-flight token r
     const { client, server, port } = await serverWith(hook.url, { TESSERA_SHUTDOWN_GRACE_S: '20' });
     const idle = await idleKeepAlive(port);
     const inFlight = tokenRequest(server.url, client, { grant_type: 'client_credentials' }, 30_000);
-    await Promise.race([hook.wasCalled, new Promise((_, reject) => setTimeout(() => reject(new Error('the hook was not called')), 10_000))]);
+    await within(hook.wasCalled, 10_000, 'the hook is called');
 
     const sigterm = Date.now();
     server.child.kill('SIGTERM');
     await waitFor('new connections refused', () => refused(port), 5_000, 50);
-    await Promise.race([idle.closed, new Promise((_, reject) => setTimeout(() => reject(new Error('idle keep-alive connection still open')), 5_000))]);
+    await within(idle.closed, 5_000, 'the idle keep-alive connection is closed');
     assert.equal(server.child.exitCode, null, 'still running while a request is in flight');
 
     hook.release();
@@ -122,7 +122,7 @@ test('a request that outlasts the grace period is cut, and the process still exi
       (r) => r.status,
       () => 'connection closed',
     );
-    await Promise.race([hook.wasCalled, new Promise((_, reject) => setTimeout(() => reject(new Error('the hook was not called')), 10_000))]);
+    await within(hook.wasCalled, 10_000, 'the hook is called');
     const sigterm = Date.now();
     server.child.kill('SIGTERM');
     // The hook would answer only at its 10 s timeout; the grace period (1 s) ends the wait first.

@@ -14,7 +14,7 @@ import { authorizationRequest, relyingParty, REDIRECT_URI } from '../support/fix
 import type { UserAgent } from '../support/browserless.ts';
 import { startServerProcess, type ServerProcess } from '../support/processes.ts';
 import { sharedDatabase } from './support/postgres.ts';
-import { raw, signInForTokens, sleep, tokenRequest, userAndClient, waitFor, type Client, type User } from './support/flows.ts';
+import { raw, signInForTokens, tokenRequest, userAndClient, waitFor, within, type Client, type User } from './support/flows.ts';
 
 const BUSY = 4; // refresh back to back until the crash
 const RESTING = 2; // refreshed a few times before the traffic, idle at the crash
@@ -96,7 +96,7 @@ test('SIGKILL while clients refresh, restart: rotation holds for every answer re
   server.child.kill('SIGKILL');
   const exit = await server.waitExit(5_000);
   assert.equal(exit?.signal, 'SIGKILL');
-  await Promise.race([Promise.all(loops), sleep(15_000).then(() => assert.fail('client loops did not end'))]);
+  await within(Promise.all(loops), 15_000, 'every client loop ends');
   assert.deepEqual(unexpected, [], 'only 200s before the crash');
 
   server = await startServerProcess(env);
