@@ -23,6 +23,9 @@ const EnvSchema = z.object({
   TESSERA_PURGE_INTERVAL_S: z.coerce.number().int().min(1).default(600),
   TESSERA_MAX_TOKEN_BYTES: z.coerce.number().int().min(512).default(8192),
   TESSERA_HOOKS_DIR: z.string().default('.'),
+  TESSERA_DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
+  TESSERA_KEYS_REFRESH_S: z.coerce.number().int().min(1).default(60),
+  TESSERA_SHUTDOWN_GRACE_S: z.coerce.number().int().min(0).default(10),
 });
 
 export type Settings = {
@@ -31,6 +34,12 @@ export type Settings = {
   host: string;
   issuer: string;
   database: { url: string } | { dataDir: string };
+  /** Longest wait for a PostgreSQL connection (connect and pool acquire); past it a request answers 503. */
+  dbTimeoutMs: number;
+  /** How often a running instance re-reads the signing keys, so a rotation reaches it without a restart. */
+  keysRefreshS: number;
+  /** After SIGTERM, how long in-flight requests may run before their connections are closed. */
+  shutdownGraceS: number;
   trustProxy: boolean;
   adminClient: { id?: string; secret?: string };
   logLevel: z.infer<typeof EnvSchema>['TESSERA_LOG_LEVEL'];
@@ -73,6 +82,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     host: e.HOST,
     issuer,
     database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: path.resolve(e.TESSERA_DATA_DIR) },
+    dbTimeoutMs: e.TESSERA_DB_TIMEOUT_MS,
+    keysRefreshS: e.TESSERA_KEYS_REFRESH_S,
+    shutdownGraceS: e.TESSERA_SHUTDOWN_GRACE_S,
     trustProxy: e.TESSERA_TRUST_PROXY,
     adminClient: { id: e.TESSERA_ADMIN_CLIENT_ID, secret: e.TESSERA_ADMIN_CLIENT_SECRET },
     logLevel: e.TESSERA_LOG_LEVEL,

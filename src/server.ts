@@ -13,12 +13,14 @@ import { createMetrics } from './metrics.ts';
 import { createHookRunner } from './hooks/runner.ts';
 import { createTokenClaims } from './oidc/token-claims.ts';
 import { registerKnownOrganizations } from './oidc/organization-scopes.ts';
+import { watchSigningKeys } from './oidc/signing-key-refresh.ts';
+import { closeGracefully } from './http/graceful-close.ts';
 
 export type RunningServer = { url: string; db: Database; close(): Promise<void> };
 
 /** Everything a start does, in order: database, schema, keys, bootstrap client, provider, HTTP. */
 export async function startServer(settings: Settings, log: Logger, print: (text: string) => void = (t) => process.stderr.write(t + '\n')): Promise<RunningServer> {
-  const db = connectDatabase(settings.database);
+  const db = connectDatabase(settings.database, { timeoutMs: settings.dbTimeoutMs });
   try {
     const applied = await migrateLatest(db);
     if (applied.length) log.info('migrations applied', { migrations: applied });
@@ -42,6 +44,7 @@ export async function startServer(settings: Settings, log: Logger, print: (text:
     };
     await purge();
     const timer = setInterval(purge, settings.purgeIntervalS * 1000).unref();
+    const stopKeyWatch = watchSigningKeys(provider, db, log, settings.keysRefreshS);
 
     const server = http.createServer(app.callback());
     server.headersTimeout = 20_000;
@@ -58,12 +61,13 @@ export async function startServer(settings: Settings, log: Logger, print: (text:
       db,
       async close() {
         clearInterval(timer);
-        // Stop accepting, let in-flight requests finish, then close the pool.
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
+        stopKeyWatch();
+        // Stop accepting, let in-flight requests finish (for at most the grace period), then close the pool.
+        const { forced } = await closeGracefully(server, settings.shutdownGraceS * 1000);
+        if (forced) log.warn('grace period over: remaining connections closed', { grace_s: settings.shutdownGraceS, connections: forced });
+        log.info('http server closed');
         await db.destroy();
+        log.info('database pool closed');
       },
     };
   } catch (err) {

@@ -45,15 +45,24 @@ export const commands: Command[] = [
       const settings = loadSettings();
       const log = createLogger(settings.logLevel);
       const server = await startServer(settings, log);
-      await new Promise<void>((resolve) => {
+      const failed = await new Promise<boolean>((resolve) => {
         const stop = (signal: string) => {
-          log.info('shutting down', { signal });
-          server.close().then(resolve, resolve);
+          log.info('shutting down', { signal, grace_s: settings.shutdownGraceS });
+          server.close().then(
+            () => resolve(false),
+            (err: Error) => {
+              log.error('shutdown failed', { err: err.message });
+              resolve(true);
+            },
+          );
         };
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));
       });
-      return 0;
+      log.info('stopped');
+      // Everything is closed; should a stray handle still hold the event loop, do not hang on it.
+      setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
+      return failed ? 1 : 0;
     },
   },
   {
@@ -240,7 +249,7 @@ export const commands: Command[] = [
         return rotateSigningKeys(db);
       });
       io.out(json({ added: kids }));
-      io.err('Restart running instances to sign with the new keys.');
+      io.err('Running instances sign with the new keys within TESSERA_KEYS_REFRESH_S (60 s by default), no restart needed.');
       return 0;
     },
   },

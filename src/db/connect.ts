@@ -12,14 +12,20 @@ const quiet = { warn() {}, error() {}, deprecate() {}, debug() {} };
 
 export type DatabaseTarget = { url: string } | { dataDir: string };
 
-/** Opens the database: PostgreSQL through `pg` when a URL is given, else embedded PGlite in a folder. */
-export function connectDatabase(target: DatabaseTarget, options: { poolMax?: number } = {}): Database {
+/**
+ * Opens the database: PostgreSQL through `pg` when a URL is given, else embedded PGlite in a folder.
+ * `timeoutMs` bounds both connecting and waiting for a pooled connection, so while PostgreSQL is
+ * unreachable a request fails within it (and answers 503) instead of hanging.
+ */
+export function connectDatabase(target: DatabaseTarget, options: { poolMax?: number; timeoutMs?: number } = {}): Database {
   if ('url' in target) {
+    const timeoutMs = options.timeoutMs ?? 5000;
     return knexFactory({
       client: 'pg',
-      connection: { connectionString: target.url, connectionTimeoutMillis: 5000 },
+      // keepAlive: a connection whose peer vanished is noticed by the OS rather than kept forever.
+      connection: { connectionString: target.url, connectionTimeoutMillis: timeoutMs, keepAlive: true },
       pool: { min: 0, max: options.poolMax ?? 10 },
-      acquireConnectionTimeout: 10000,
+      acquireConnectionTimeout: timeoutMs,
       log: quiet,
     });
   }

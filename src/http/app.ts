@@ -12,6 +12,7 @@ import { metricsRoute } from './metrics-route.ts';
 import { adminRouter, type AdminDeps } from '../admin/router.ts';
 import { organizationScopeRegistrar } from '../oidc/organization-scopes.ts';
 import type { Metrics } from '../metrics.ts';
+import { RETRY_AFTER_S, isDatabaseUnavailable } from '../db/unavailable.ts';
 
 export type AppDeps = AdminDeps & { log: Logger; metrics: Metrics; csrfKey: string; trustProxy: boolean };
 
@@ -42,7 +43,10 @@ export function createApp(deps: AppDeps): Koa {
   return app;
 }
 
-/** Unexpected errors become a plain 500 with the request id; the cause goes to the log only. */
+/**
+ * An unreachable database becomes a 503 page to retry from; other unexpected errors a plain 500
+ * with the request id. The cause goes to the log only.
+ */
 function errorBoundary(): Koa.Middleware {
   return async (ctx, next) => {
     try {
@@ -52,6 +56,14 @@ function errorBoundary(): Koa.Middleware {
         ctx.status = err.status;
         ctx.type = 'html';
         ctx.body = errorPage('Request refused', err.message);
+        return;
+      }
+      if (isDatabaseUnavailable(err)) {
+        ctx.state.log.warn('database unavailable', { err: (err as Error).message });
+        ctx.status = 503;
+        ctx.set('retry-after', String(RETRY_AFTER_S));
+        ctx.type = 'html';
+        ctx.body = errorPage('Temporarily unavailable', 'Sign-in is unavailable for a moment. Try again shortly.', { 'request id': ctx.state.requestId });
         return;
       }
       ctx.state.log.error('unhandled error', { err: (err as Error).message, stack: (err as Error).stack });

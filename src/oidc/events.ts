@@ -1,5 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { Logger } from '../log.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 
 /** Turns the provider's error events into log lines: the OAuth error and the client, never token values. */
 export function watchProviderEvents(provider: Provider, log: Logger): void {
@@ -8,5 +9,9 @@ export function watchProviderEvents(provider: Provider, log: Logger): void {
   for (const event of ['authorization.error', 'grant.error', 'introspection.error', 'revocation.error', 'userinfo.error', 'end_session.error']) {
     (provider.on as (e: string, l: (...args: never[]) => void) => void)(event, clientError(event));
   }
-  provider.on('server_error', (_ctx: unknown, err: Error) => log.error('server error', { err: err.message, stack: err.stack }));
+  // An unreachable database is an outage to watch, not a bug: one warning line, no stack.
+  provider.on('server_error', (ctx: { path?: string }, err: Error) => {
+    if (isDatabaseUnavailable(err)) log.warn('database unavailable', { path: ctx.path, err: err.message });
+    else log.error('server error', { err: err.message, stack: err.stack });
+  });
 }

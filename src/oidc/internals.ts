@@ -1,16 +1,20 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import instance from 'oidc-provider/lib/helpers/weak_cache.js';
+import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js';
+import type { JWK } from 'jose';
 
 /**
  * The one file that reaches into oidc-provider's internal state (pinned to major 9, covered by the
  * organization tests). oidc-provider knows only static scope values; `organization:<alias>` needs
  * scopes registered as organizations appear, and the refresh_token grant needs one more parameter.
+ * Its signing keys are fixed at construction; a rotation must reach running instances.
  */
 type Internals = {
   configuration: { scopes: Set<string>; claims: Record<string, Record<string, null>> };
   grantTypeHandlers: Map<string, (ctx: KoaContextWithOIDC) => Promise<void>>;
   grantTypeParams: Map<string | undefined, Set<string>>;
+  jwks: { keys: Array<{ kid?: string }> };
 };
 
 const internals = (provider: Provider) => instance(provider) as Internals;
@@ -46,4 +50,17 @@ export function extendGrantType(
     grantTypeParams.get(undefined)?.add(p);
   }
   grantTypeHandlers.set(grantType, wrap(original));
+}
+
+/** The kids the provider signs and verifies with now, in its order. */
+export function signingKeyIds(provider: Provider): string[] {
+  return internals(provider).jwks.keys.map((k) => String(k.kid));
+}
+
+/**
+ * Replaces the provider's signing keys with `keys` (private JWKs), validated the same way as the
+ * `jwks` configuration. The swap is one assignment: a request signs with the old or the new set.
+ */
+export function replaceSigningKeys(provider: Provider, keys: JWK[]): void {
+  initializeKeystore.call(provider, { keys: structuredClone(keys) });
 }

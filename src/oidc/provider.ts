@@ -11,6 +11,7 @@ import { mayAccessToken, mayRevokeToken } from './token-access.ts';
 import { renderError, logoutSource, postLogoutSuccessSource } from './pages.ts';
 import { STANDARD_SCOPE_CLAIMS } from '../claims/standard.ts';
 import { watchProviderEvents } from './events.ts';
+import { answerDatabaseUnavailable } from './database-unavailable.ts';
 import { ADMIN_SCOPES } from '../bootstrap.ts';
 import { interactionPolicyWithOrganizations } from './organization-policy.ts';
 import { expandOrganizationScopes } from './organization-scopes.ts';
@@ -81,6 +82,7 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
   provider = new Provider(issuer, configuration);
   provider.proxy = trustProxy;
   watchProviderEvents(provider, log);
+  answerDatabaseUnavailable(provider, log);
   addTokenClaimsToIdTokens(provider, tokenClaims);
   computeClaimsBeforeSpending(provider, db, tokenClaims);
   recordGrantContext(provider, db);

@@ -59,10 +59,14 @@ export async function cliJson<T = Record<string, unknown>>(args: string[], env: 
 export type ServerProcess = {
   child: ChildProcess;
   issuer: string;
+  /** Where this process listens (differs from the issuer when instances share one). */
+  url: string;
   /** Everything the child printed, for failure messages. */
   output(): string;
   /** SIGTERM, then waits (bounded) for the exit; SIGKILLs and throws if it does not come. */
   stop(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Waits up to `ms` for the exit (however it comes); undefined if it did not come. */
+  waitExit(ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined>;
   /** Best effort, for after(): SIGKILL if still running, and wait a little for the exit. */
   kill(): Promise<void>;
 };
@@ -72,6 +76,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** `tessera start` in a child process; resolves once /readyz answers 200 (or fails, bounded). */
 export async function startServerProcess(env: Record<string, string>, readyTimeoutMs = 60_000): Promise<ServerProcess> {
   const issuer = env.ISSUER!;
+  const url = env.PORT ? `http://localhost:${env.PORT}` : issuer;
   const child = spawn(process.execPath, [BIN, 'start'], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
@@ -96,6 +101,7 @@ export async function startServerProcess(env: Record<string, string>, readyTimeo
   const server: ServerProcess = {
     child,
     issuer,
+    url,
     output: () => output,
     async stop(timeoutMs = 15_000) {
       if (done) return done;
@@ -106,6 +112,7 @@ export async function startServerProcess(env: Record<string, string>, readyTimeo
       await waitExit(5_000);
       throw new Error(`the server did not exit within ${timeoutMs} ms of SIGTERM\n${output}`);
     },
+    waitExit,
     async kill() {
       if (done || child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGKILL');
@@ -118,7 +125,7 @@ export async function startServerProcess(env: Record<string, string>, readyTimeo
   while (Date.now() < deadline) {
     if (done) throw new Error(`the server exited (${done.code ?? done.signal}) before it was ready\n${output}`);
     try {
-      const res = await fetch(`${issuer}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
       await res.arrayBuffer();
       if (res.status === 200) return server;
       last = `status ${res.status}`;
