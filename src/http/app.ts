@@ -12,13 +12,17 @@ import { metricsRoute } from './metrics-route.ts';
 import { adminRouter, type AdminDeps } from '../admin/router.ts';
 import { organizationScopeRegistrar } from '../oidc/organization-scopes.ts';
 import type { Metrics } from '../metrics.ts';
+import type { LoginLimits } from '../auth/login-limits.ts';
 
-export type AppDeps = AdminDeps & { log: Logger; metrics: Metrics; csrfKey: string; trustProxy: boolean };
+export type AppDeps = AdminDeps & { log: Logger; metrics: Metrics; csrfKey: string; trustProxy: boolean; loginLimits: LoginLimits };
 
 /** The HTTP edge: our routes first, everything else is oidc-provider's. */
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   app.proxy = deps.trustProxy;
+  // The client address is the one our proxy appended (the last X-Forwarded-For entry), not
+  // whatever the client itself put first: login limits per IP must not be evaded by a forged header.
+  app.maxIpsCount = 1;
   app.silent = true;
   app.use(requestContext(deps.log));
   app.use(errorBoundary());
