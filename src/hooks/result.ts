@@ -13,13 +13,37 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 }
 
 /**
+ * How deep a claim value may nest objects and arrays (`{"a": {"b": 1}}` is 1 deep). Legitimate
+ * claims (Keycloak's organization claim, Hasura's) nest 2 or 3 deep; a bound keeps every later
+ * step (deep copies, signing, relying parties' JSON parsers) away from deep recursion.
+ */
+export const MAX_CLAIM_DEPTH = 32;
+
+/** Whether any value under the claims object nests deeper than `max`. Iterative: no recursion on hostile input. */
+export function nestedDeeperThan(claims: Record<string, unknown>, max: number): boolean {
+  // An object met twice (a cycle, or shared) is walked once: cycles are left to JSON to refuse.
+  const seen = new Set<object>([claims]);
+  const stack: Array<[unknown, number]> = Object.values(claims).map((v) => [v, 0]);
+  while (stack.length) {
+    const [value, depth] = stack.pop()!;
+    if (value === null || typeof value !== 'object' || seen.has(value)) continue;
+    if (depth + 1 > max) return true;
+    seen.add(value);
+    for (const v of Object.values(value)) stack.push([v, depth + 1]);
+  }
+  return false;
+}
+
+/**
  * An answer as claims: undefined/null is "no claims", a plain object whose JSON form is still a plain
  * object is claims (normalised through JSON, so a Date becomes a string and undefined members go);
- * anything else is a failure.
+ * anything else, or claims nested deeper than MAX_CLAIM_DEPTH, is a failure.
  */
 export function toClaims(value: unknown): CallResult {
   if (value === undefined || value === null) return { ok: true, claims: undefined };
   if (!isPlainObject(value)) return failed('not_an_object', Array.isArray(value) ? 'array' : typeof value);
+  // Before JSON: encoding a value thousands deep would overflow the stack.
+  if (nestedDeeperThan(value, MAX_CLAIM_DEPTH)) return failed('claims_too_deep', `over ${MAX_CLAIM_DEPTH} levels`);
   let json: string;
   try {
     json = JSON.stringify(value);
@@ -28,5 +52,6 @@ export function toClaims(value: unknown): CallResult {
   }
   const normalised: unknown = JSON.parse(json);
   if (!isPlainObject(normalised)) return failed('not_an_object', 'toJSON');
+  if (nestedDeeperThan(normalised, MAX_CLAIM_DEPTH)) return failed('claims_too_deep', `over ${MAX_CLAIM_DEPTH} levels`);
   return { ok: true, claims: normalised };
 }
