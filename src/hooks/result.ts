@@ -1,5 +1,10 @@
 /** What one attempt to call a hook produced, before the runner applies cache, breaker and policy. */
 import type { HookClaims } from './input.ts';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../model/json.ts';
+
+/** How deep a hook's claim values may nest (the same bound as every JSON value Tessera stores). */
+export const MAX_CLAIM_DEPTH = MAX_JSON_DEPTH;
+export { nestedDeeperThan };
 
 export type CallResult = { ok: true; claims: HookClaims | undefined } | { ok: false; cause: string; detail?: string };
 
@@ -10,28 +15,6 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
-}
-
-/**
- * How deep a claim value may nest objects and arrays (`{"a": {"b": 1}}` is 1 deep). Legitimate
- * claims (Keycloak's organization claim, Hasura's) nest 2 or 3 deep; a bound keeps every later
- * step (deep copies, signing, relying parties' JSON parsers) away from deep recursion.
- */
-export const MAX_CLAIM_DEPTH = 32;
-
-/** Whether any value under the claims object nests deeper than `max`. Iterative: no recursion on hostile input. */
-export function nestedDeeperThan(claims: Record<string, unknown>, max: number): boolean {
-  // An object met twice (a cycle, or shared) is walked once: cycles are left to JSON to refuse.
-  const seen = new Set<object>([claims]);
-  const stack: Array<[unknown, number]> = Object.values(claims).map((v) => [v, 0]);
-  while (stack.length) {
-    const [value, depth] = stack.pop()!;
-    if (value === null || typeof value !== 'object' || seen.has(value)) continue;
-    if (depth + 1 > max) return true;
-    seen.add(value);
-    for (const v of Object.values(value)) stack.push([v, depth + 1]);
-  }
-  return false;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Logger } from '../log.ts';
 import { requestContext } from './request-context.ts';
 import { healthRoutes } from './health.ts';
 import { securityHeaders } from './security-headers.ts';
+import { refuseUnstorableParams } from './unstorable-params.ts';
 import { BodyError } from './form.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { errorPage, stylesheet } from '../interactions/views.ts';
@@ -27,6 +28,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestContext(deps.log));
   app.use(errorBoundary());
   app.use(securityHeaders());
+  app.use(refuseUnstorableParams());
   app.use(healthRoutes(deps.db).routes());
   app.use(metricsRoute(deps.metrics));
   app.use(async (ctx, next) => {

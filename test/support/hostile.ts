@@ -42,6 +42,7 @@ export async function send(url: string, init: RequestInit = {}, ms = 10_000, all
 export const hostileString = fc.oneof(
   { weight: 4, arbitrary: fc.string({ unit: 'grapheme', maxLength: 40 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
+  { weight: 3, arbitrary: fc.string({ unit: fc.constantFrom('\u0000', '\ud800', '\udfff', 'a', '%', '\u202e', '𝔘'), minLength: 1, maxLength: 12 }) },
   { weight: 1, arbitrary: fc.constantFrom('', ' ', '\u0000', '%00', '\ud800', '\u202e', '../../etc/passwd', "' or 1=1 --", '<script>alert(1)</script>', '{"a":1}', 'null', '-1', '1e309', '\r\nx-injected: 1') },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('a', 'é', '𝔘', '\u0000', '%'), fc.integer({ min: 1_000, max: 20_000 })).map(([c, n]) => c.repeat(n)) },
 );
@@ -62,9 +63,9 @@ export const contentType = fc.constantFrom(
 export const deepJson = (depth: number, open = '{"a":', close = '}') => `${open.repeat(depth)}1${close.repeat(depth)}`;
 
 /** A form body from chosen field names (and random ones) with hostile values; sometimes a field twice. */
-export function formBody(fields: string[], values: fc.Arbitrary<string> = hostileString) {
+export function formBody(fields: string[], values: fc.Arbitrary<string> = hostileString, maxLength = 8) {
   return fc
-    .array(fc.tuple(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...fields) }, { weight: 1, arbitrary: hostileString }), values), { maxLength: 8 })
+    .array(fc.tuple(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...fields) }, { weight: 1, arbitrary: hostileString }), values), { maxLength })
     .map((pairs) => {
       const p = new URLSearchParams();
       for (const [k, v] of pairs) p.append(k, v);
