@@ -121,7 +121,7 @@ test('a run of every flow at debug level writes no secret to the log', async () 
 
   const lines = server.logs;
   assert.ok(lines.some((l) => l.includes('"level":"debug"')), 'the logger ran at debug level');
-  assert.ok(lines.length > 40, `${lines.length} log lines`);
+  assert.ok(lines.length >= 30, `${lines.length} log lines: every request is logged`);
   const leaks: string[] = [];
   for (const [what, value] of secrets) {
     // The whole value, and for tokens also their last part (a JWT's signature), which is just as secret.
