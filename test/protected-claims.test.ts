@@ -2,7 +2,8 @@
  * Property: whatever a payload hook answers, no protected claim of any token changes. A module hook
  * returns the current fast-check sample, a random mix of protected names (protocol, Tessera's own,
  * every standard OIDC claim, `extra_*`) and random ones; ID and access tokens from a refresh and
- * from client credentials are checked with jose against tokens issued when the hook adds nothing.
+ * from client credentials are checked with jose, and an opaque token at introspection, against
+ * tokens issued when the hook adds nothing.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,6 +39,7 @@ let refreshClient: { id: string; secret: string };
 let serviceClient: { id: string; secret: string };
 let jwks: ReturnType<typeof createRemoteJWKSet>;
 let resource: string;
+let opaqueResource: string;
 let refreshToken: string;
 
 before(async () => {
@@ -47,6 +49,7 @@ before(async () => {
   server = await startTestServer({ TESSERA_HOOKS_DIR: hooksDir, TESSERA_MAX_TOKEN_BYTES: '65536' });
   const rs = await aResourceServer(server.db);
   resource = rs.identifier;
+  opaqueResource = (await aResourceServer(server.db, 'opaque')).identifier;
   const user = await aUser(server.db, PASSWORD, { given_name: 'Some', family_name: 'One', claims: { locale: 'en', phone_number: '+1 555 0100' } });
   const org = await createOrganization(server.db, { alias: unique('acme'), name: 'Acme', attributes: { plan: 'pro' } });
   await putMembership(server.db, org.id, user.id, { roles: ['admin', 'viewer'], attributes: { department: 'R&D' } });
@@ -56,7 +59,7 @@ before(async () => {
   const client = await aClient(server.db, { scope, allowed_resources: [resource], payload_hook: hook });
   refreshClient = { id: client.client_id, secret: client.client_secret! };
   const refreshConfig = await relyingParty(server.issuer, client.client_id, client.client_secret);
-  const service = await aClient(server.db, { grant_types: ['client_credentials'], redirect_uris: [], allowed_resources: [resource], payload_hook: hook });
+  const service = await aClient(server.db, { grant_types: ['client_credentials'], redirect_uris: [], allowed_resources: [resource, opaqueResource], payload_hook: hook });
   serviceClient = { id: service.client_id, secret: service.client_secret! };
   jwks = createRemoteJWKSet(new URL(refreshConfig.serverMetadata().jwks_uri!));
 
@@ -71,19 +74,19 @@ after(async () => {
   rmSync(hooksDir, { recursive: true, force: true });
 });
 
-type Issued = { id: JWTPayload; access: JWTPayload; accessToken: string; service: JWTPayload };
+type Issued = { id: JWTPayload; access: JWTPayload; accessToken: string; service: JWTPayload; introspected: JWTPayload };
 
 /**
  * Token requests as plain HTTP, so the refresh token is carried on even if a client library would
  * choke on a strange claim; every token is verified with jose.
  */
-async function tokenRequest(auth: { id: string; secret: string }, params: Record<string, string>) {
-  const res = await fetch(`${server.issuer}/token`, {
+async function tokenRequest(auth: { id: string; secret: string }, params: Record<string, string>, path = '/token') {
+  const res = await fetch(`${server.issuer}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${auth.id}:${auth.secret}`).toString('base64')}` },
     body: new URLSearchParams(params),
   });
-  const body = (await res.json()) as Record<string, string>;
+  const body = (await res.json()) as Record<string, string> & { active?: boolean };
   assert.equal(res.status, 200, `token request: ${JSON.stringify(body)}`);
   return body;
 }
@@ -96,7 +99,11 @@ async function issue(): Promise<Issued> {
   const access = (await jwtVerify(refreshed.access_token!, jwks, { issuer: server.issuer, audience: resource, typ: 'at+jwt' })).payload;
   const serviceToken = await tokenRequest(serviceClient, { grant_type: 'client_credentials', scope: 'read', resource });
   const service = (await jwtVerify(serviceToken.access_token!, jwks, { issuer: server.issuer, audience: resource, typ: 'at+jwt' })).payload;
-  return { id, access, accessToken: refreshed.access_token!, service };
+  // An opaque token's claims are what introspection answers.
+  const opaque = await tokenRequest(serviceClient, { grant_type: 'client_credentials', scope: 'read', resource: opaqueResource });
+  const introspected = await tokenRequest(serviceClient, { token: opaque.access_token! }, '/token/introspection');
+  assert.equal(introspected.active, true);
+  return { id, access, accessToken: refreshed.access_token!, service, introspected: introspected as unknown as JWTPayload };
 }
 
 const name = fc.oneof(
@@ -148,8 +155,9 @@ test('no random payload-hook answer changes a protected claim of an ID token or 
       assertProtected('ID token', got.id, base.id, hook, got.accessToken);
       assertProtected('access token', got.access, base.access, hook);
       assertProtected('client credentials token', got.service, base.service, hook);
+      assertProtected('introspection of an opaque token', got.introspected, base.introspected, hook);
     }),
     { numRuns: 60, seed: SEED },
   );
-  t.diagnostic(`${runs} hook answers, 3 tokens each, in ${Math.round(performance.now() - started)} ms (seed ${SEED})`);
+  t.diagnostic(`${runs} hook answers, 4 tokens each, in ${Math.round(performance.now() - started)} ms (seed ${SEED})`);
 });

@@ -33,11 +33,13 @@ export function placedClaims(src: ClaimSources, target: Target): Record<string, 
 export const STANDARD_CLAIM_NAMES: ReadonlySet<string> = new Set(Object.values(STANDARD_SCOPE_CLAIMS).flat());
 
 /**
- * Names a token cannot carry as given: oidc-provider takes claims only as a "plain object", which
- * it checks with `claims.constructor === Object`, so a claim named `constructor` would make it
- * refuse the whole token (a server error, after the refresh token was spent). It becomes `extra_constructor`.
+ * Names a token cannot carry as given, renamed `extra_N` like protected ones. oidc-provider takes
+ * claims only as a "plain object", checked with `claims.constructor === Object`: a claim named
+ * `constructor` made it refuse the whole token (a server error, after the refresh token was spent).
+ * It copies an opaque token's claims into the introspection answer by assignment, where `__proto__`
+ * would set the answer's prototype instead of being a claim.
  */
-export const UNCARRIABLE_NAMES: ReadonlySet<string> = new Set(['constructor']);
+export const UNCARRIABLE_NAMES: ReadonlySet<string> = new Set(['constructor', '__proto__']);
 
 const RESERVED_NAMES: ReadonlySet<string> = new Set([...STANDARD_CLAIM_NAMES, ...UNCARRIABLE_NAMES]);
 
