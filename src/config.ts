@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { hookFromEnv, type PayloadHookConfig } from './hooks/config.ts';
 import { SettingsError } from './errors.ts';
+import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './auth/login-limits.ts';
 
 const flag = z
   .string()
@@ -26,6 +27,10 @@ const EnvSchema = z.object({
   TESSERA_DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
   TESSERA_KEYS_REFRESH_S: z.coerce.number().int().min(1).default(60),
   TESSERA_SHUTDOWN_GRACE_S: z.coerce.number().int().min(0).default(10),
+  TESSERA_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(DEFAULT_LOGIN_LIMITS.perUserAndIp),
+  TESSERA_LOGIN_MAX_FAILURES_PER_USER: z.coerce.number().int().min(1).default(DEFAULT_LOGIN_LIMITS.perUser),
+  TESSERA_LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(DEFAULT_LOGIN_LIMITS.perIp),
+  TESSERA_LOGIN_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_LOGIN_LIMITS.windowS),
 });
 
 export type Settings = {
@@ -52,6 +57,8 @@ export type Settings = {
   hooksDir: string;
   /** The global payload hook (TESSERA_PAYLOAD_HOOK or TESSERA_PAYLOAD_HOOK_URL...); a client's own wins. */
   payloadHook: PayloadHookConfig | undefined;
+  /** Failed sign-ins allowed per (username, IP), username and IP within a window. */
+  loginLimits: LoginLimits;
 };
 
 export { SettingsError };
@@ -93,6 +100,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     maxTokenBytes: e.TESSERA_MAX_TOKEN_BYTES,
     hooksDir: path.resolve(e.TESSERA_HOOKS_DIR),
     payloadHook: hookFromEnv(env),
+    loginLimits: {
+      perUserAndIp: e.TESSERA_LOGIN_MAX_FAILURES,
+      perUser: e.TESSERA_LOGIN_MAX_FAILURES_PER_USER,
+      perIp: e.TESSERA_LOGIN_MAX_FAILURES_PER_IP,
+      windowS: e.TESSERA_LOGIN_WINDOW_S,
+    },
   };
 }
 

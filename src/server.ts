@@ -6,6 +6,7 @@ import { connectDatabase, type Database } from './db/connect.ts';
 import { migrateLatest } from './db/migrate.ts';
 import { ensureProviderSecrets, loadSigningKeys } from './storage/keys.ts';
 import { purgeExpired } from './storage/oidc-adapter.ts';
+import { purgeLoginFailures } from './storage/login-failures.ts';
 import { ensureAdminClient } from './bootstrap.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createApp } from './http/app.ts';
@@ -32,11 +33,11 @@ export async function startServer(settings: Settings, log: Logger, print: (text:
     const tokenClaims = createTokenClaims({ db, log, metrics, hooks, globalHook: settings.payloadHook, maxTokenBytes: settings.maxTokenBytes });
     const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy, tokenClaims });
     await registerKnownOrganizations(provider, db);
-    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, csrfKey: cookieKeys[0]!, passwordCost: settings.passwordCost, trustProxy: settings.trustProxy });
+    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, csrfKey: cookieKeys[0]!, passwordCost: settings.passwordCost, loginLimits: settings.loginLimits, trustProxy: settings.trustProxy });
 
     const purge = async () => {
       try {
-        const removed = await purgeExpired(db);
+        const removed = (await purgeExpired(db)) + (await purgeLoginFailures(db, settings.loginLimits.windowS));
         if (removed) log.debug('expired rows purged', { removed });
       } catch (err) {
         log.warn('purge failed', { err: (err as Error).message });

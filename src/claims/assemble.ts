@@ -32,6 +32,17 @@ export function placedClaims(src: ClaimSources, target: Target): Record<string, 
 /** Standard OIDC claim names stay reserved for their scopes even when not granted, so a hook cannot pose as them. */
 export const STANDARD_CLAIM_NAMES: ReadonlySet<string> = new Set(Object.values(STANDARD_SCOPE_CLAIMS).flat());
 
+/**
+ * Names a token cannot carry as given, renamed `extra_N` like protected ones. oidc-provider takes
+ * claims only as a "plain object", checked with `claims.constructor === Object`: a claim named
+ * `constructor` made it refuse the whole token (a server error, after the refresh token was spent).
+ * It copies an opaque token's claims into the introspection answer by assignment, where `__proto__`
+ * would set the answer's prototype instead of being a claim.
+ */
+export const UNCARRIABLE_NAMES: ReadonlySet<string> = new Set(['constructor', '__proto__']);
+
+const RESERVED_NAMES: ReadonlySet<string> = new Set([...STANDARD_CLAIM_NAMES, ...UNCARRIABLE_NAMES]);
+
 export type PayloadPart = { hookActive: boolean; requestedScope: string | undefined; claims: Record<string, unknown> | undefined };
 
 /**
@@ -40,5 +51,5 @@ export type PayloadPart = { hookActive: boolean; requestedScope: string | undefi
  */
 export function withPayload(placed: Record<string, unknown>, part: PayloadPart): MergeResult {
   const base = part.hookActive ? { ...placed, requested_scope: part.requestedScope ?? '' } : { ...placed };
-  return mergePayload(base, part.claims, STANDARD_CLAIM_NAMES);
+  return mergePayload(base, part.claims, RESERVED_NAMES);
 }

@@ -115,6 +115,8 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
       if (breakers.success(identity) === 'closed') log.info('payload hook circuit closed', { ...fields, source });
       if (cacheKey) cache.set(cacheKey, result.claims, ttlMs);
       metrics.hookCalls.inc({ source, outcome: 'ok' });
+      // Claim names only: values may be anything a hook sends, personal data included.
+      log.debug('payload hook answered', { ...fields, source, duration_ms: Math.round(elapsedMs), claims: Object.keys(result.claims ?? {}).slice(0, 50) });
       return { status: 'ok', claims: result.claims, source, cached: false };
     }
     if (breakers.failure(identity) === 'opened') log.warn('payload hook circuit opened', { ...fields, source, probe: admission.probe });

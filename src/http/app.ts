@@ -5,6 +5,7 @@ import type { Logger } from '../log.ts';
 import { requestContext } from './request-context.ts';
 import { healthRoutes } from './health.ts';
 import { securityHeaders } from './security-headers.ts';
+import { refuseUnstorableParams } from './unstorable-params.ts';
 import { BodyError } from './form.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { errorPage, stylesheet } from '../interactions/views.ts';
@@ -13,17 +14,22 @@ import { adminRouter, type AdminDeps } from '../admin/router.ts';
 import { organizationScopeRegistrar } from '../oidc/organization-scopes.ts';
 import type { Metrics } from '../metrics.ts';
 import { RETRY_AFTER_S, isDatabaseUnavailable } from '../db/unavailable.ts';
+import type { LoginLimits } from '../auth/login-limits.ts';
 
-export type AppDeps = AdminDeps & { log: Logger; metrics: Metrics; csrfKey: string; trustProxy: boolean };
+export type AppDeps = AdminDeps & { log: Logger; metrics: Metrics; csrfKey: string; trustProxy: boolean; loginLimits: LoginLimits };
 
 /** The HTTP edge: our routes first, everything else is oidc-provider's. */
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   app.proxy = deps.trustProxy;
+  // The client address is the one our proxy appended (the last X-Forwarded-For entry), not
+  // whatever the client itself put first: login limits per IP must not be evaded by a forged header.
+  app.maxIpsCount = 1;
   app.silent = true;
   app.use(requestContext(deps.log));
   app.use(errorBoundary());
   app.use(securityHeaders());
+  app.use(refuseUnstorableParams());
   app.use(healthRoutes(deps.db).routes());
   app.use(metricsRoute(deps.metrics));
   app.use(async (ctx, next) => {

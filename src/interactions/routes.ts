@@ -9,14 +9,16 @@ import { findUserForLogin } from '../storage/users.ts';
 import { verifyPassword, dummyHash } from '../auth/password.ts';
 import { consentPage, errorPage, loginPage, organizationPage } from './views.ts';
 import { ORGANIZATION_PROMPT } from '../oidc/organization-policy.ts';
+import { counterKeys, decide, minutesText, type LoginLimits } from '../auth/login-limits.ts';
+import { clearLoginFailures, loginFailureCounters, recordLoginFailure } from '../storage/login-failures.ts';
 
-type Deps = { provider: Provider; db: Database; log: Logger; csrfKey: string; passwordCost: number };
+type Deps = { provider: Provider; db: Database; log: Logger; csrfKey: string; passwordCost: number; loginLimits: LoginLimits };
 
 /**
  * Our own login and consent pages (no devInteractions). Each form carries a token bound to the
  * interaction, on top of the interaction cookie, so a cross-site post cannot complete a step.
  */
-export function interactionRoutes({ provider, db, log, csrfKey, passwordCost }: Deps): Router {
+export function interactionRoutes({ provider, db, log, csrfKey, passwordCost, loginLimits }: Deps): Router {
   const router = new Router({ prefix: '/interaction' });
   const csrfFor = (uid: string) => createHmac('sha256', csrfKey).update(`interaction:${uid}`).digest('base64url');
   const csrfValid = (uid: string, token: string | undefined) => {
@@ -70,21 +72,31 @@ export function interactionRoutes({ provider, db, log, csrfKey, passwordCost }: 
     const form = await readForm(ctx);
     if (!csrfValid(interaction.uid, form.csrf)) return forbidden(ctx);
     const username = (form.username ?? '').trim();
-    const user = username ? await findUserForLogin(db, username) : undefined;
-    // Hash even for unknown users so the answer takes as long either way.
-    const ok = await verifyPassword(form.password ?? '', user?.password_hash ?? (await unknownUserHash));
-    const again = (error: string) => {
-      ctx.status = 401;
+    const again = (status: number, error: string) => {
+      ctx.status = status;
       ctx.type = 'html';
       ctx.body = loginPage({ uid: interaction.uid, csrf: csrfFor(interaction.uid), clientName, username, error });
     };
-    if (!user || !user.password_hash || !ok) {
-      log.info('login failed', { reason: 'bad_credentials', client_id: interaction.params.client_id });
-      return again('Wrong username or password.');
+    // Checked before the password: a limited attempt costs no hashing, and even the right password is refused.
+    const counters = counterKeys(username, ctx.ip);
+    const limit = decide(await loginFailureCounters(db, counters, loginLimits.windowS), loginLimits);
+    if (limit.limited) {
+      log.warn('login rate limited', { by: limit.by, retry_after_s: limit.retryAfterS, client_id: interaction.params.client_id });
+      ctx.set('retry-after', String(limit.retryAfterS));
+      return again(429, `Too many failed sign-in attempts. For your security, try again in ${minutesText(limit.retryAfterS)}.`);
     }
+    const user = username ? await findUserForLogin(db, username) : undefined;
+    // Hash even for unknown users so the answer takes as long either way.
+    const ok = await verifyPassword(form.password ?? '', user?.password_hash ?? (await unknownUserHash));
+    if (!user || !user.password_hash || !ok) {
+      await recordLoginFailure(db, counters, loginLimits.windowS);
+      log.info('login failed', { reason: 'bad_credentials', client_id: interaction.params.client_id });
+      return again(401, 'Wrong username or password.');
+    }
+    await clearLoginFailures(db, counters[0]!);
     if (!user.enabled) {
       log.info('login refused', { reason: 'disabled', sub: user.id });
-      return again('This account is disabled. Contact your administrator.');
+      return again(401, 'This account is disabled. Contact your administrator.');
     }
     log.info('login succeeded', { sub: user.id, client_id: interaction.params.client_id });
     await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: user.id } }, { mergeWithLastSubmission: false });

@@ -1,4 +1,5 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { findUnstorableText, unstorableText } from '../model/json.ts';
 import type { Database } from '../db/connect.ts';
 import { findClient } from './clients.ts';
 import { toClientMetadata } from '../oidc/client-metadata.ts';
@@ -18,6 +19,8 @@ export function createAdapterClass(db: Database, expandClientScope?: (scope: str
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.model === 'Client') throw new Error('clients are managed through the admin API or CLI');
+      // A request parameter PostgreSQL cannot keep (a NUL in `state`…) is the client's error, not ours.
+      if (findUnstorableText(payload)) throw new errors.InvalidRequest('a request parameter contains characters that cannot be stored (NUL or invalid Unicode)');
       await db('oidc_payloads')
         .insert({
           model: this.model,
@@ -32,7 +35,9 @@ export function createAdapterClass(db: Database, expandClientScope?: (scope: str
         .merge();
     }
 
+    // Ids come from requests: one PostgreSQL cannot compare (a NUL…) names nothing stored.
     async find(id: string): Promise<AdapterPayload | undefined> {
+      if (unstorableText(id)) return undefined;
       if (this.model === 'Client') {
         const client = await findClient(db, id);
         return client && (toClientMetadata(client, expandClientScope) as AdapterPayload);
@@ -40,23 +45,26 @@ export function createAdapterClass(db: Database, expandClientScope?: (scope: str
       return this.#findWhere({ id });
     }
 
-    findByUid(uid: string) {
-      return this.#findWhere({ uid });
+    async findByUid(uid: string) {
+      return unstorableText(uid) ? undefined : this.#findWhere({ uid });
     }
 
-    findByUserCode(userCode: string) {
-      return this.#findWhere({ user_code: userCode });
+    async findByUserCode(userCode: string) {
+      return unstorableText(userCode) ? undefined : this.#findWhere({ user_code: userCode });
     }
 
     async consume(id: string): Promise<void> {
+      if (unstorableText(id)) return;
       await db('oidc_payloads').where({ model: this.model, id }).whereNull('consumed_at').update({ consumed_at: db.fn.now() });
     }
 
     async destroy(id: string): Promise<void> {
+      if (unstorableText(id)) return;
       await db('oidc_payloads').where({ model: this.model, id }).delete();
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      if (unstorableText(grantId)) return;
       await db('oidc_payloads').where({ grant_id: grantId }).delete();
     }
 

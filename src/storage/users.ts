@@ -1,6 +1,7 @@
 import type { Database } from '../db/connect.ts';
 import { Conflict, isUniqueViolation } from '../errors.ts';
 import { hashPassword } from '../auth/password.ts';
+import { unstorableText } from '../model/json.ts';
 import { NewUser, UserPatch, type User } from '../model/user.ts';
 
 const columns = ['id', 'username', 'email', 'email_verified', 'name', 'given_name', 'family_name', 'external_id', 'enabled', 'claims', 'created_at', 'updated_at'];
@@ -26,6 +27,8 @@ export async function findUserById(db: Database, id: string): Promise<User | und
 
 /** For login only: the one place the password hash leaves the table. */
 export async function findUserForLogin(db: Database, username: string): Promise<(User & { password_hash: string | null }) | undefined> {
+  // No stored username holds a NUL or a lone surrogate, and PostgreSQL would refuse to compare one.
+  if (unstorableText(username)) return undefined;
   return db('users')
     .select([...columns, 'password_hash'])
     .whereRaw('lower(username) = lower(?)', [username])
