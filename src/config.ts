@@ -23,6 +23,7 @@ const EnvSchema = z.object({
   TESSERA_PURGE_INTERVAL_S: z.coerce.number().int().min(1).default(600),
   TESSERA_MAX_TOKEN_BYTES: z.coerce.number().int().min(512).default(8192),
   TESSERA_HOOKS_DIR: z.string().default('.'),
+  TESSERA_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
 });
 
 export type Settings = {
@@ -43,6 +44,8 @@ export type Settings = {
   hooksDir: string;
   /** The global payload hook (TESSERA_PAYLOAD_HOOK or TESSERA_PAYLOAD_HOOK_URL...); a client's own wins. */
   payloadHook: PayloadHookConfig | undefined;
+  /** Processes serving one port (node:cluster); more than 1 needs PostgreSQL. */
+  workers: number;
 };
 
 export { SettingsError };
@@ -81,6 +84,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     maxTokenBytes: e.TESSERA_MAX_TOKEN_BYTES,
     hooksDir: path.resolve(e.TESSERA_HOOKS_DIR),
     payloadHook: hookFromEnv(env),
+    workers: e.TESSERA_WORKERS,
   };
 }
 

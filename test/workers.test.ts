@@ -1,0 +1,83 @@
+/**
+ * TESSERA_WORKERS: several processes behind one port (node:cluster). Every state is in the
+ * database, so this needs PostgreSQL; on the embedded database the start is refused with a clear
+ * message instead. The real `tessera start` runs in a child process here.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { testEnv } from './support/server.ts';
+import { runCli, startServerProcess } from './support/processes.ts';
+
+const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
+
+/** A token request on a connection of its own, so the cluster can hand each one to any worker. */
+function clientCredentials(issuer: string, id: string, secret: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const url = new URL('/token', issuer);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: 'POST', agent: false, headers: { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }, timeout: 10_000 },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
+    req.end('grant_type=client_credentials&scope=admin');
+  });
+}
+
+test('two workers serve token requests on one port, and SIGTERM stops them all with exit 0', { skip: !onPostgres && 'needs TEST_DATABASE_URL' }, async () => {
+  const { env, cleanup } = await testEnv({ TESSERA_WORKERS: '2', TESSERA_LOG_LEVEL: 'info' });
+  const server = await startServerProcess(env);
+  try {
+    const answers = [];
+    for (let i = 0; i < 24; i++) answers.push(await clientCredentials(server.issuer, env.TESSERA_ADMIN_CLIENT_ID!, env.TESSERA_ADMIN_CLIENT_SECRET!));
+    for (const a of answers) {
+      assert.equal(a.status, 200);
+      assert.equal(typeof a.body.access_token, 'string');
+    }
+    // Each worker logs its own requests with its id: both must have served some.
+    const lines = server
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const servedBy = new Set(lines.filter((l) => l.msg === 'request' && l.path === '/token').map((l) => l.worker));
+    assert.deepEqual([...servedBy].sort(), [1, 2], `token requests served by workers ${[...servedBy].join(', ')}`);
+    assert.equal(lines.filter((l) => l.msg === 'migrations applied').length <= 1, true, 'migrations run once');
+
+    const { code, signal } = await server.stop();
+    assert.equal(signal, null);
+    assert.equal(code, 0);
+    assert.equal(lines.filter((l) => l.msg === 'worker died, replacing it').length, 0);
+  } finally {
+    await server.kill();
+    cleanup();
+  }
+});
+
+test('on the embedded database more than one worker is refused with a clear message', { skip: onPostgres && 'runs on PGlite' }, async () => {
+  const { env, cleanup } = await testEnv({ TESSERA_WORKERS: '2' });
+  try {
+    const r = await runCli(['start'], env, { timeoutMs: 30_000 });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /TESSERA_WORKERS=2 needs DATABASE_URL/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('TESSERA_WORKERS must be a whole number of 1 or more', async () => {
+  const { env, cleanup } = await testEnv({ TESSERA_WORKERS: '0' });
+  try {
+    const r = await runCli(['start'], env, { timeoutMs: 30_000 });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /TESSERA_WORKERS/);
+  } finally {
+    cleanup();
+  }
+});
