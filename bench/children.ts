@@ -31,8 +31,8 @@ function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Starts `node <args>` and resolves once `url + readyPath` answers 200 (within `readyMs`). */
-export async function startChild(name: string, args: string[], env: Record<string, string>, url: string, options: { readyPath?: string; readyMs?: number; nodeArgs?: string[] } = {}): Promise<Child> {
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startChild(name: string, args: string[], env: Record<string, string>, url: string, options: { readyPath?: string; readyMs?: number; nodeArgs?: string[]; cwd?: string } = {}): Promise<Child> {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], { cwd: options.cwd ?? ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (d: string) => {
     output += d;

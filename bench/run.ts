@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
     'stored-tokens': { type: 'string' },
     'no-doc': { type: 'boolean', default: false },
     'skip-pglite': { type: 'boolean', default: false },
+    'tessera-root': { type: 'string' },
   },
 });
 
@@ -34,7 +35,10 @@ const quick = args.quick;
 const durationS = Number(args.duration ?? (quick ? 2 : 8));
 const CONNECTIONS = [10, 50];
 const storedTokens = Number(args['stored-tokens'] ?? (quick ? 100_000 : 1_000_000));
-const wanted = (scenario: string) => !args.only || args.only.some((o) => scenario === o || scenario.startsWith(o));
+// `--only refresh` is that scenario; `--only 'refresh*'` every scenario whose name starts so.
+const wanted = (scenario: string) => !args.only || args.only.some((o) => (o.endsWith('*') ? scenario.startsWith(o.slice(0, -1)) : scenario === o));
+// Another checkout of Tessera to measure (a before/after comparison); the harness and seed stay these.
+const tesseraRoot = path.resolve(args['tessera-root'] ?? ROOT);
 const runs: RunRow[] = [];
 const versions: Record<string, string> = {
   node: process.version,
@@ -118,7 +122,7 @@ async function startTessera(name: string, target: DatabaseTarget, extra: Record<
   };
   const profDir = path.join(ROOT, 'bench', 'profiles', name);
   if (args['cpu-prof']) mkdirSync(profDir, { recursive: true });
-  return startChild(name, ['bin/tessera.js', 'start'], env, `http://127.0.0.1:${port}`, { readyMs: 120_000, nodeArgs: args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [] });
+  return startChild(name, [path.join(tesseraRoot, 'bin/tessera.js'), 'start'], env, `http://127.0.0.1:${port}`, { cwd: tesseraRoot, readyMs: 120_000, nodeArgs: args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [] });
 }
 
 async function runTessera(server: string, target: DatabaseTarget, webhookUrl: string, keys: JWK[]): Promise<void> {
@@ -163,7 +167,7 @@ async function runTessera(server: string, target: DatabaseTarget, webhookUrl: st
     await stopTessera(child);
   }
 
-  if ('url' in target && (wanted('client_credentials') || wanted('refresh'))) {
+  if ('url' in target && (!args.only || args.only.includes('workers'))) {
     const workers = `${server}-2-workers`;
     child = await startTessera(workers, target, { TESSERA_WORKERS: '2' });
     try {
