@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
     'no-doc': { type: 'boolean', default: false },
     'skip-pglite': { type: 'boolean', default: false },
     'tessera-root': { type: 'string' },
+    label: { type: 'string' },
   },
 });
 
@@ -252,7 +253,7 @@ async function main() {
   };
   printTable(results);
   const machine = os.hostname().replace(/[^A-Za-z0-9-]/g, '') || 'machine';
-  const file = `bench/results/${results.date.slice(0, 10)}-${machine}${quick ? '-quick' : ''}${args.only ? '-partial' : ''}.json`;
+  const file = `bench/results/${results.date.slice(0, 10)}-${machine}${quick ? '-quick' : ''}${args.only ? '-partial' : ''}${args.label ? `-${args.label.replace(/[^A-Za-z0-9-]/g, '')}` : ''}.json`;
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(path.join(ROOT, file), JSON.stringify(results, null, 2) + '\n');
   log(`results in ${file}`);
