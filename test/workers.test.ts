@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { execFileSync } from 'node:child_process';
 import { testEnv } from './support/server.ts';
 import { runCli, startServerProcess } from './support/processes.ts';
 
@@ -30,7 +31,7 @@ function clientCredentials(issuer: string, id: string, secret: string): Promise<
   });
 }
 
-test('two workers serve token requests on one port, and SIGTERM stops them all with exit 0', { skip: !onPostgres && 'needs TEST_DATABASE_URL' }, async () => {
+test('two workers serve token requests on one port, a dead one is replaced, and SIGTERM stops them all with exit 0', { skip: !onPostgres && 'needs TEST_DATABASE_URL' }, async () => {
   const { env, cleanup } = await testEnv({ TESSERA_WORKERS: '2', TESSERA_LOG_LEVEL: 'info' });
   const server = await startServerProcess(env);
   try {
@@ -50,10 +51,22 @@ test('two workers serve token requests on one port, and SIGTERM stops them all w
     assert.deepEqual([...servedBy].sort(), [1, 2], `token requests served by workers ${[...servedBy].join(', ')}`);
     assert.equal(lines.filter((l) => l.msg === 'migrations applied').length <= 1, true, 'migrations run once');
 
+    assert.equal(lines.filter((l) => l.msg === 'worker died, replacing it').length, 0);
+
+    // A worker that dies is logged and replaced; the port keeps answering meanwhile.
+    const workerPids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.child.pid)], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+    assert.equal(workerPids.length, 2, 'two worker processes');
+    process.kill(workerPids[0]!, 'SIGKILL');
+    const deadline = Date.now() + 30_000;
+    while (!/"msg":"worker died, replacing it"/.test(server.output()) || (server.output().match(/"msg":"listening"/g) ?? []).length < 3) {
+      assert.ok(Date.now() < deadline, `no replacement worker within 30 s\n${server.output()}`);
+      assert.equal((await clientCredentials(server.issuer, env.TESSERA_ADMIN_CLIENT_ID!, env.TESSERA_ADMIN_CLIENT_SECRET!)).status, 200);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
     const { code, signal } = await server.stop();
     assert.equal(signal, null);
     assert.equal(code, 0);
-    assert.equal(lines.filter((l) => l.msg === 'worker died, replacing it').length, 0);
   } finally {
     await server.kill();
     cleanup();
