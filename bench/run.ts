@@ -77,6 +77,11 @@ const introspectionLoad = (token: string): Load => ({
   request: { ...form(BENCH.client, { token }), path: '/token/introspection' },
 });
 
+/** A short unrecorded load after a start, so the first measurement does not pay for a cold JIT and cold caches. */
+async function warmUp(child: Child, load: () => Promise<Load>): Promise<void> {
+  await measure(child.url, await load(), 10, quick ? 1 : 3);
+}
+
 /** Measures one scenario at each connection count; `load` is built anew for each (fresh refresh chains). */
 async function scenario(server: string, child: Child, name: string, load: (connections: number) => Promise<Load>): Promise<void> {
   if (!wanted(name)) return;
@@ -100,6 +105,7 @@ async function runBaseline(keys: JWK[]): Promise<void> {
   };
   const child = await startChild('baseline', ['--import', 'tsx', 'bench/baseline-server.ts'], { BENCH_PORT: String(port), BENCH_SETUP: JSON.stringify(setup) }, `http://127.0.0.1:${port}`);
   try {
+    await warmUp(child, async () => refreshLoad(BENCH.client, await baselineRefreshTokens(child.url, 10)));
     await scenario('baseline', child, 'client_credentials', async () => ccLoad());
     await scenario('baseline', child, 'refresh', async (c) => refreshLoad(BENCH.client, await baselineRefreshTokens(child.url, c)));
     const opaque = await clientCredentialsToken(child.url, BENCH.client, { scope: 'read', resource: BENCH.opaqueResource });
@@ -143,6 +149,7 @@ async function runTessera(server: string, target: DatabaseTarget, webhookUrl: st
 
   let child = await startTessera(server, target);
   try {
+    await warmUp(child, refreshOf(child, BENCH.client).bind(null, 10));
     await scenario(server, child, 'client_credentials', async () => ccLoad());
     await scenario(server, child, 'refresh', refreshOf(child, BENCH.client));
     await scenario(server, child, 'refresh+module_hook', refreshOf(child, BENCH.moduleClient));
@@ -172,6 +179,7 @@ async function runTessera(server: string, target: DatabaseTarget, webhookUrl: st
     const workers = `${server}-2-workers`;
     child = await startTessera(workers, target, { TESSERA_WORKERS: '2' });
     try {
+      await warmUp(child, refreshOf(child, BENCH.client).bind(null, 10));
       await scenario(workers, child, 'client_credentials', async () => ccLoad());
       await scenario(workers, child, 'refresh', refreshOf(child, BENCH.client));
     } finally {
@@ -191,6 +199,7 @@ async function runTessera(server: string, target: DatabaseTarget, webhookUrl: st
     log(`${server}: stored in ${Math.round((Date.now() - started) / 1000)} s`);
     child = await startTessera(server, target);
     try {
+      await warmUp(child, refreshOf(child, BENCH.client).bind(null, 10));
       await scenario(server, child, 'refresh_1m_tokens', refreshOf(child, BENCH.client));
     } finally {
       await stopTessera(child);
