@@ -60,6 +60,8 @@ export async function seedTessera(db: Database, webhookUrl: string, keys: JWK[])
 
   const privilegeUserIds: string[] = [];
   for (let i = 0; i < 100; i++) privilegeUserIds.push((await createUser(db, { username: `bench-priv-${i}` }, 10)).id);
+  // Statistics, as autovacuum keeps them on a database in use: without them the planner guesses.
+  await db.raw('analyze');
   return { usersByOrgCount, privilegeUserIds };
 }
 
