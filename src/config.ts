@@ -31,6 +31,7 @@ const EnvSchema = z.object({
   TESSERA_LOGIN_MAX_FAILURES_PER_USER: z.coerce.number().int().min(1).default(DEFAULT_LOGIN_LIMITS.perUser),
   TESSERA_LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(DEFAULT_LOGIN_LIMITS.perIp),
   TESSERA_LOGIN_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_LOGIN_LIMITS.windowS),
+  TESSERA_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
 });
 
 export type Settings = {
@@ -59,6 +60,8 @@ export type Settings = {
   payloadHook: PayloadHookConfig | undefined;
   /** Failed sign-ins allowed per (username, IP), username and IP within a window. */
   loginLimits: LoginLimits;
+  /** Processes serving one port (node:cluster); more than 1 needs PostgreSQL. */
+  workers: number;
 };
 
 export { SettingsError };
@@ -106,6 +109,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       perIp: e.TESSERA_LOGIN_MAX_FAILURES_PER_IP,
       windowS: e.TESSERA_LOGIN_WINDOW_S,
     },
+    workers: e.TESSERA_WORKERS,
   };
 }
 

@@ -11,6 +11,7 @@ import { createResourceServer } from '../storage/resource-servers.ts';
 import { ensureProviderSecrets, loadSigningKeys, removeSigningKey, rotateSigningKeys } from '../storage/keys.ts';
 import { findUserForLogin, findUserById } from '../storage/users.ts';
 import { startServer } from '../server.ts';
+import { letWorkerExitWhenStopped, superviseWorkers, supervises, workerLogFields } from '../cluster.ts';
 import { NotFound } from '../errors.ts';
 import { putPrivileges } from '../storage/privileges.ts';
 import { GrantType, AuthMethod } from '../model/client.ts';
@@ -43,7 +44,10 @@ export const commands: Command[] = [
     options: {},
     async run() {
       const settings = loadSettings();
-      const log = createLogger(settings.logLevel);
+      const log = createLogger(settings.logLevel, workerLogFields());
+      // TESSERA_WORKERS > 1: this process forks and supervises; each worker runs the code below.
+      if (supervises(settings)) return superviseWorkers(settings, log);
+      letWorkerExitWhenStopped();
       const server = await startServer(settings, log);
       const failed = await new Promise<boolean>((resolve) => {
         const stop = (signal: string) => {

@@ -1,6 +1,6 @@
 import { errors, type Configuration } from 'oidc-provider';
 import type { Database } from '../db/connect.ts';
-import { findResourceServer } from '../storage/resource-servers.ts';
+import { findResourceServerForRequest } from '../storage/resource-servers.ts';
 
 type ResourceIndicators = NonNullable<NonNullable<Configuration['features']>['resourceIndicators']>;
 
@@ -19,7 +19,7 @@ export function resourceIndicators(db: Database): ResourceIndicators {
       if (!allowed.includes(resourceIndicator)) {
         throw new errors.InvalidTarget(`client is not allowed to request tokens for ${resourceIndicator}`);
       }
-      const rs = await findResourceServer(db, resourceIndicator);
+      const rs = await findResourceServerForRequest(db, resourceIndicator);
       if (!rs) throw new errors.InvalidTarget(`unknown resource server ${resourceIndicator}`);
       return {
         audience: rs.identifier,

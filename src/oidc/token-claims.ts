@@ -2,9 +2,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Database } from '../db/connect.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { findPrivileges } from '../storage/privileges.ts';
-import { listMembershipsOfUser } from '../storage/organizations.ts';
-import { findGrantContext } from '../storage/grant-context.ts';
+import { readClaimSources } from '../storage/claim-sources.ts';
 import { organizationRequest, ORGANIZATION_SCOPE, ALL_ORGANIZATIONS_SCOPE, HASURA_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
 import { selectOrganizations, hookOrganization, type Membership } from '../claims/organization.ts';
 import { placedClaims, withPayload, type ClaimSources, type Target } from '../claims/assemble.ts';
@@ -56,11 +54,12 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
     }
     // Only what the granted scopes need is read: a plain `openid profile` issue costs one query.
     const needsOrganizations = organizationRequest(issue.scopes).kind !== 'none' || chosen !== undefined || issue.scopes.includes(HASURA_SCOPE);
-    const [memberships, privileges, grant] = await Promise.all([
-      needsOrganizations ? listMembershipsOfUser(deps.db, issue.accountId) : ([] as Membership[]),
-      issue.scopes.includes(PRIVILEGES_SCOPE) ? findPrivileges(deps.db, issue.accountId) : undefined,
-      issue.grantId ? findGrantContext(deps.db, issue.grantId) : undefined,
-    ]);
+    const { memberships, privileges, grant } = await readClaimSources(deps.db, {
+      userId: issue.accountId,
+      grantId: issue.grantId,
+      memberships: needsOrganizations,
+      privileges: issue.scopes.includes(PRIVILEGES_SCOPE),
+    });
     if (chosen !== undefined && !issue.scopes.includes(ORGANIZATION_SCOPE) && !issue.scopes.includes(ALL_ORGANIZATIONS_SCOPE)) {
       throw new errors.InvalidScope('switching organization needs a grant with the organization scope', ORGANIZATION_SCOPE);
     }

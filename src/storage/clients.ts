@@ -2,6 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/connect.ts';
 import { Conflict, isUniqueViolation } from '../errors.ts';
 import { ClientPatch, NewClient, type Client } from '../model/client.ts';
+import { createReadCache } from './read-cache.ts';
+
+/** How long a client row read for a token request is reused: the staleness bound across instances. */
+export const CLIENT_CACHE_TTL_MS = 5000;
+const cache = createReadCache<Client>(CLIENT_CACHE_TTL_MS);
 
 const columns = ['client_id', 'client_secret', 'client_name', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'token_endpoint_auth_method', 'scope', 'default_resource', 'allowed_resources', 'payload_hook'];
 
@@ -14,6 +19,7 @@ export async function createClient(db: Database, input: NewClient, secret?: stri
   const row = toRow({ ...c, client_id: c.client_id ?? randomBytes(12).toString('base64url') }, client_secret);
   try {
     const [created] = await db('clients').insert(row).returning(columns);
+    cache.forget(db, row.client_id);
     return created as Client;
   } catch (err) {
     if (isUniqueViolation(err)) throw new Conflict(`client ${row.client_id} already exists`);
@@ -38,6 +44,11 @@ export async function findClient(db: Database, clientId: string): Promise<Client
   return db('clients').select(columns).where({ client_id: clientId }).first();
 }
 
+/** findClient for the request path (oidc-provider asks at every request): reused for CLIENT_CACHE_TTL_MS. */
+export async function findClientForRequest(db: Database, clientId: string): Promise<Client | undefined> {
+  return cache.get(db, clientId, () => findClient(db, clientId));
+}
+
 /** Creates the client or brings it to the given settings and secret (the bootstrap admin client). */
 export async function upsertClient(db: Database, input: NewClient & { client_id: string }, secret: string): Promise<Client> {
   const c = NewClient.parse(input);
@@ -46,6 +57,7 @@ export async function upsertClient(db: Database, input: NewClient & { client_id:
     .onConflict('client_id')
     .merge()
     .returning(columns);
+  cache.forget(db, input.client_id);
   return row as Client;
 }
 
@@ -70,16 +82,20 @@ export async function updateClient(db: Database, clientId: string, patch: Client
     .where({ client_id: clientId })
     .update({ ...row, client_secret: merged.token_endpoint_auth_method === 'none' ? null : (current.client_secret ?? generateSecret()), default_resource: merged.default_resource ?? null, updated_at: db.fn.now() })
     .returning(columns);
+  cache.forget(db, clientId);
   return saved as Client;
 }
 
 export async function rotateClientSecret(db: Database, clientId: string): Promise<Client | undefined> {
   const [saved] = await db('clients').where({ client_id: clientId }).whereNot({ token_endpoint_auth_method: 'none' }).update({ client_secret: generateSecret(), updated_at: db.fn.now() }).returning(columns);
+  cache.forget(db, clientId);
   return saved as Client | undefined;
 }
 
 export async function deleteClient(db: Database, clientId: string): Promise<boolean> {
-  return (await db('clients').where({ client_id: clientId }).delete()) > 0;
+  const deleted = (await db('clients').where({ client_id: clientId }).delete()) > 0;
+  cache.forget(db, clientId);
+  return deleted;
 }
 
 function withoutNulls<T extends Record<string, unknown>>(o: T): Partial<T> {

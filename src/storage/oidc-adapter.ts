@@ -1,13 +1,14 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { findUnstorableText, unstorableText } from '../model/json.ts';
 import type { Database } from '../db/connect.ts';
-import { findClient } from './clients.ts';
+import { findClientForRequest } from './clients.ts';
 import { toClientMetadata } from '../oidc/client-metadata.ts';
 
 /**
  * oidc-provider's storage contract over the `oidc_payloads` table. Every model the provider keeps
  * (sessions, grants, codes, tokens, interactions) lives there with its expiry, so a restart or a
- * second instance sees the same state. Clients come from the `clients` table, read at request time.
+ * second instance sees the same state. Clients come from the `clients` table, read at request time
+ * (reused for a few seconds: see findClientForRequest).
  */
 export function createAdapterClass(db: Database, expandClientScope?: (scope: string) => string): new (model: string) => Adapter {
   return class PostgresAdapter implements Adapter {
@@ -39,7 +40,7 @@ export function createAdapterClass(db: Database, expandClientScope?: (scope: str
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (unstorableText(id)) return undefined;
       if (this.model === 'Client') {
-        const client = await findClient(db, id);
+        const client = await findClientForRequest(db, id);
         return client && (toClientMetadata(client, expandClientScope) as AdapterPayload);
       }
       return this.#findWhere({ id });

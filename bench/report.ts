@@ -1,0 +1,125 @@
+/**
+ * Turns a run into its results file and the generated part of docs/benchmarks.md: the table with
+ * ratios to the baseline, and each target with pass or miss. Nothing here is typed by hand.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+
+export type RunRow = { server: string; scenario: string; connections: number; rps: number; p50: number; p99: number; errors: number; requests: number };
+
+export type Results = {
+  date: string;
+  machine: { cpu: string; cores: number; memoryGiB: number; os: string };
+  versions: Record<string, string>;
+  options: { durationS: number; connections: number[]; quick: boolean; storedTokens: number };
+  runs: RunRow[];
+};
+
+/** The baseline scenario a Tessera scenario is compared with. */
+const BASELINE_OF: Record<string, string> = {
+  client_credentials: 'client_credentials',
+  refresh: 'refresh',
+  'refresh+module_hook': 'refresh',
+  'refresh+webhook': 'refresh',
+  refresh_1m_tokens: 'refresh',
+  refresh_orgs_1: 'refresh',
+  refresh_orgs_10: 'refresh',
+  refresh_orgs_100: 'refresh',
+  introspection: 'introspection',
+};
+
+const find = (r: Results, server: string, scenario: string, connections: number) => r.runs.find((x) => x.server === server && x.scenario === scenario && x.connections === connections);
+
+export function ratioToBaseline(r: Results, row: RunRow): number | undefined {
+  const b = BASELINE_OF[row.scenario] && find(r, 'baseline', BASELINE_OF[row.scenario]!, row.connections);
+  return b && b.rps > 0 ? row.rps / b.rps : undefined;
+}
+
+export type TargetCheck = { target: string; server: string; connections: number; value: string; pass: boolean };
+
+/** Every target of issue 5 that this run has the numbers for. */
+export function checkTargets(r: Results): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const servers = [...new Set(r.runs.map((x) => x.server))].filter((s) => s.startsWith('tessera') && !s.includes('workers'));
+  for (const c of r.options.connections) {
+    const base = (s: string) => find(r, 'baseline', s, c);
+    for (const server of servers) {
+      const cc = find(r, server, 'client_credentials', c);
+      const bcc = base('client_credentials');
+      if (cc && bcc) {
+        out.push({ target: 'client_credentials JWT: ≥ 0.9× baseline req/s', server, connections: c, value: `${(cc.rps / bcc.rps).toFixed(2)}×`, pass: cc.rps >= 0.9 * bcc.rps });
+        out.push({ target: 'client_credentials JWT: p99 ≤ 1.5× baseline', server, connections: c, value: `${(cc.p99 / Math.max(bcc.p99, 1)).toFixed(2)}×`, pass: cc.p99 <= 1.5 * Math.max(bcc.p99, 1) });
+      }
+      const refresh = find(r, server, 'refresh', c);
+      const brefresh = base('refresh');
+      if (refresh && brefresh && server === 'tessera-postgresql') {
+        out.push({ target: 'refresh with organization + privileges (PostgreSQL): ≥ 0.6× baseline refresh', server, connections: c, value: `${(refresh.rps / brefresh.rps).toFixed(2)}×`, pass: refresh.rps >= 0.6 * brefresh.rps });
+      }
+      const mod = find(r, server, 'refresh+module_hook', c);
+      if (refresh && mod) {
+        const cost = 1 - mod.rps / refresh.rps;
+        out.push({ target: 'module hook: ≤ 5% fewer req/s than refresh without it', server, connections: c, value: `${(cost * 100).toFixed(1)}%`, pass: cost <= 0.05 });
+      }
+      const hook = find(r, server, 'refresh+webhook', c);
+      if (refresh && hook) {
+        const added = hook.p50 - refresh.p50;
+        out.push({ target: 'loopback webhook: ≤ +1 ms at p50', server, connections: c, value: `${added >= 0 ? '+' : ''}${added.toFixed(1)} ms`, pass: added <= 1 });
+      }
+      const scaled = find(r, server, 'refresh_1m_tokens', c);
+      if (refresh && scaled) {
+        const cost = 1 - scaled.rps / refresh.rps;
+        out.push({ target: `${r.options.storedTokens.toLocaleString('en')} stored tokens: ≤ 10% fewer refresh req/s`, server, connections: c, value: `${(cost * 100).toFixed(1)}%`, pass: cost <= 0.1 });
+      }
+    }
+  }
+  return out;
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+export function markdown(r: Results): string {
+  const lines: string[] = [];
+  lines.push(`Run of ${r.date}${r.options.quick ? ' (`--quick`: short, for direction only)' : ''}, ${r.options.durationS} s per measurement.`);
+  lines.push('');
+  lines.push(`- Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, ${r.machine.os}`);
+  lines.push(`- Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  lines.push('');
+  lines.push('| server | scenario | connections | req/s | p50 ms | p99 ms | errors | × baseline req/s |');
+  lines.push('|---|---|--:|--:|--:|--:|--:|--:|');
+  for (const row of r.runs) {
+    const ratio = row.server === 'baseline' ? '1.00' : ratioToBaseline(r, row)?.toFixed(2) ?? '—';
+    lines.push(`| ${row.server} | ${row.scenario} | ${row.connections} | ${fmt(row.rps, 1)} | ${row.p50} | ${row.p99} | ${row.errors} | ${ratio} |`);
+  }
+  lines.push('');
+  lines.push('| target | server | connections | measured | |');
+  lines.push('|---|---|--:|--:|---|');
+  for (const t of checkTargets(r)) lines.push(`| ${t.target} | ${t.server} | ${t.connections} | ${t.value} | ${t.pass ? 'pass' : '**miss**'} |`);
+  return lines.join('\n');
+}
+
+export const START = '<!-- bench:generated:start (written by `npm run bench`; do not edit by hand) -->';
+export const END = '<!-- bench:generated:end -->';
+
+/** Replaces the generated part of the doc, between the markers. */
+export function writeDoc(docPath: string, r: Results, resultsFile: string): void {
+  const doc = readFileSync(docPath, 'utf8');
+  const a = doc.indexOf(START);
+  const b = doc.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`${docPath} has no generated section markers`);
+  const generated = `${START}\n\nFrom [${resultsFile}](../${resultsFile}).\n\n${markdown(r)}\n\n${END}`;
+  writeFileSync(docPath, doc.slice(0, a) + generated + doc.slice(b + END.length));
+}
+
+export function printTable(r: Results): void {
+  const rows = r.runs.map((row) => ({
+    server: row.server,
+    scenario: row.scenario,
+    conn: row.connections,
+    'req/s': row.rps,
+    p50: row.p50,
+    p99: row.p99,
+    errors: row.errors,
+    'x base': row.server === 'baseline' ? '1.00' : (ratioToBaseline(r, row)?.toFixed(2) ?? '-'),
+  }));
+  console.table(rows);
+  for (const t of checkTargets(r)) console.log(`${t.pass ? 'pass' : 'MISS'}  ${t.target}  [${t.server}, ${t.connections} conn]  ${t.value}`);
+}

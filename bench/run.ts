@@ -1,0 +1,287 @@
+/**
+ * `npm run bench`: the bare oidc-provider baseline, then Tessera on PGlite and (with DATABASE_URL)
+ * on PostgreSQL, each in a child process on loopback, driven by autocannon at 10 and 50 connections.
+ * Prints one table, writes bench/results/<date>-<machine>.json and the generated part of
+ * docs/benchmarks.md. See docs/benchmarks.md for the options and what each scenario does.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { connectDatabase, type DatabaseTarget } from '../src/db/connect.ts';
+import { freePort, ROOT, startChild, type Child } from './children.ts';
+import { seedStoredTokens, seedTessera, type Seeded } from './seed.ts';
+import { BENCH } from './setup.ts';
+import { baselineRefreshTokens, basic, clientCredentialsToken, tesseraRefreshTokens, type AppClient } from './tokens.ts';
+import { measure, type Load, type LoadRequest } from './load.ts';
+import { printTable, writeDoc, type Results, type RunRow } from './report.ts';
+import type { BaselineSetup } from './baseline-server.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string', multiple: true },
+    'cpu-prof': { type: 'boolean', default: false },
+    'stored-tokens': { type: 'string' },
+    'no-doc': { type: 'boolean', default: false },
+    'skip-pglite': { type: 'boolean', default: false },
+    'tessera-root': { type: 'string' },
+    label: { type: 'string' },
+  },
+});
+
+const quick = args.quick;
+const durationS = Number(args.duration ?? (quick ? 2 : 8));
+const CONNECTIONS = [10, 50];
+const storedTokens = Number(args['stored-tokens'] ?? (quick ? 100_000 : 1_000_000));
+// `--only refresh` is that scenario; `--only 'refresh*'` every scenario whose name starts so.
+const wanted = (scenario: string) => !args.only || args.only.some((o) => (o.endsWith('*') ? scenario.startsWith(o.slice(0, -1)) : scenario === o));
+// Another checkout of Tessera to measure (a before/after comparison); the harness and seed stay these.
+const tesseraRoot = path.resolve(args['tessera-root'] ?? ROOT);
+const runs: RunRow[] = [];
+const versions: Record<string, string> = {
+  node: process.version,
+  'oidc-provider': packageVersion('oidc-provider'),
+  '@electric-sql/pglite': packageVersion('@electric-sql/pglite'),
+  autocannon: packageVersion('autocannon'),
+};
+const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+function packageVersion(name: string): string {
+  return (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+async function signingKeys(): Promise<JWK[]> {
+  const keys: JWK[] = [];
+  for (const alg of ['ES256', 'RS256'] as const) {
+    const { privateKey } = await generateKeyPair(alg, { extractable: true });
+    const jwk = await exportJWK(privateKey);
+    const kid = await calculateJwkThumbprint(jwk);
+    keys.push({ ...jwk, kid, alg, use: 'sig' });
+  }
+  return keys;
+}
+
+const form = (client: AppClient, params: Record<string, string>): LoadRequest => ({
+  method: 'POST',
+  path: '/token',
+  headers: { authorization: basic(client), 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams(params).toString(),
+});
+const refreshLoad = (client: AppClient, pool: string[]): Load => ({ kind: 'refresh', pool, request: (token) => form(client, { grant_type: 'refresh_token', refresh_token: token }) });
+const ccLoad = (): Load => ({ kind: 'fixed', request: form(BENCH.client, { grant_type: 'client_credentials', scope: 'read', resource: BENCH.jwtResource }) });
+const introspectionLoad = (token: string): Load => ({
+  kind: 'fixed',
+  request: { ...form(BENCH.client, { token }), path: '/token/introspection' },
+});
+
+/** A short unrecorded load after a start, so the first measurement does not pay for a cold JIT and cold caches. */
+async function warmUp(child: Child, load: () => Promise<Load>): Promise<void> {
+  await measure(child.url, await load(), 10, quick ? 1 : 3);
+}
+
+/** Measures one scenario at each connection count; `load` is built anew for each (fresh refresh chains). */
+async function scenario(server: string, child: Child, name: string, load: (connections: number) => Promise<Load>): Promise<void> {
+  if (!wanted(name)) return;
+  for (const connections of CONNECTIONS) {
+    const l = await load(connections);
+    const m = await measure(child.url, l, connections, durationS);
+    runs.push({ server, scenario: name, connections, ...m });
+    log(`${server} ${name} ${connections} conn: ${m.rps} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${m.errors} errors`);
+  }
+}
+
+async function runBaseline(keys: JWK[]): Promise<void> {
+  const port = await freePort();
+  const setup: BaselineSetup = {
+    keys,
+    client: { client_id: BENCH.client.id, client_secret: BENCH.client.secret, redirect_uri: BENCH.redirectUri },
+    jwtResource: BENCH.jwtResource,
+    opaqueResource: BENCH.opaqueResource,
+    refreshScope: BENCH.baselineRefreshScope,
+    accountId: 'bench-account',
+  };
+  const child = await startChild('baseline', ['--import', 'tsx', 'bench/baseline-server.ts'], { BENCH_PORT: String(port), BENCH_SETUP: JSON.stringify(setup) }, `http://127.0.0.1:${port}`);
+  try {
+    await warmUp(child, async () => refreshLoad(BENCH.client, await baselineRefreshTokens(child.url, 10)));
+    await scenario('baseline', child, 'client_credentials', async () => ccLoad());
+    await scenario('baseline', child, 'refresh', async (c) => refreshLoad(BENCH.client, await baselineRefreshTokens(child.url, c)));
+    const opaque = await clientCredentialsToken(child.url, BENCH.client, { scope: 'read', resource: BENCH.opaqueResource });
+    await scenario('baseline', child, 'introspection', async () => introspectionLoad(opaque));
+  } finally {
+    await child.stop();
+  }
+}
+
+async function startTessera(name: string, target: DatabaseTarget, extra: Record<string, string> = {}): Promise<Child> {
+  const port = await freePort();
+  const env = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: `http://localhost:${port}`,
+    TESSERA_LOG_LEVEL: 'warn',
+    TESSERA_ADMIN_CLIENT_ID: BENCH.admin.id,
+    TESSERA_ADMIN_CLIENT_SECRET: BENCH.admin.secret,
+    ...('url' in target ? { DATABASE_URL: target.url } : { TESSERA_DATA_DIR: target.dataDir }),
+    ...extra,
+  };
+  const profDir = path.join(ROOT, 'bench', 'profiles', name);
+  if (args['cpu-prof']) mkdirSync(profDir, { recursive: true });
+  return startChild(name, [path.join(tesseraRoot, 'bin/tessera.js'), 'start'], env, `http://127.0.0.1:${port}`, { cwd: tesseraRoot, readyMs: 120_000, nodeArgs: args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [] });
+}
+
+async function runTessera(server: string, target: DatabaseTarget, webhookUrl: string, keys: JWK[]): Promise<void> {
+  log(`${server}: seeding`);
+  const db = connectDatabase(target);
+  let seeded: Seeded;
+  try {
+    seeded = await seedTessera(db, webhookUrl, keys);
+    if ('url' in target) versions.PostgreSQL = String((await db.raw('show server_version')).rows[0].server_version);
+    else versions['PGlite PostgreSQL'] = String((await db.raw('show server_version')).rows[0].server_version);
+  } finally {
+    await db.destroy();
+  }
+  const oneOrg = seeded.usersByOrgCount[1]!;
+  const refreshOf = (child: Child, client: AppClient, user = oneOrg, scope: string = BENCH.refreshScope) => async (c: number) =>
+    refreshLoad(client, await tesseraRefreshTokens(child.url.replace('127.0.0.1', 'localhost'), client, user, scope, c));
+
+  let child = await startTessera(server, target);
+  try {
+    await warmUp(child, refreshOf(child, BENCH.client).bind(null, 10));
+    await scenario(server, child, 'client_credentials', async () => ccLoad());
+    await scenario(server, child, 'refresh', refreshOf(child, BENCH.client));
+    await scenario(server, child, 'refresh+module_hook', refreshOf(child, BENCH.moduleClient));
+    await scenario(server, child, 'refresh+webhook', refreshOf(child, BENCH.webhookClient));
+    const opaque = wanted('introspection') ? await clientCredentialsToken(child.url, BENCH.client, { scope: 'read', resource: BENCH.opaqueResource }) : '';
+    await scenario(server, child, 'introspection', async () => introspectionLoad(opaque));
+    await scenario(server, child, 'admin_privileges_put', async () => {
+      const token = await clientCredentialsToken(child.url, BENCH.admin, { scope: 'admin:privileges' });
+      return {
+        kind: 'varying',
+        request: (i) => ({
+          method: 'PUT',
+          path: `/admin/v1/users/${seeded.privilegeUserIds[i % seeded.privilegeUserIds.length]}/privileges`,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ profile: { role: 'editor', n: i }, scope: 'docs:read docs:write' }),
+        }),
+      };
+    });
+    for (const n of [1, 10, 100]) {
+      await scenario(server, child, `refresh_orgs_${n}`, refreshOf(child, BENCH.client, seeded.usersByOrgCount[n]!, BENCH.allOrganizationsScope));
+    }
+  } finally {
+    await stopTessera(child);
+  }
+
+  if ('url' in target && (!args.only || args.only.includes('workers'))) {
+    const workers = `${server}-2-workers`;
+    child = await startTessera(workers, target, { TESSERA_WORKERS: '2' });
+    try {
+      await warmUp(child, refreshOf(child, BENCH.client).bind(null, 10));
+      await scenario(workers, child, 'client_credentials', async () => ccLoad());
+      await scenario(workers, child, 'refresh', refreshOf(child, BENCH.client));
+    } finally {
+      await stopTessera(child);
+    }
+  }
+
+  if (wanted('refresh_1m_tokens')) {
+    log(`${server}: storing ${storedTokens} grants and refresh tokens`);
+    const started = Date.now();
+    const db2 = connectDatabase(target);
+    try {
+      await seedStoredTokens(db2, storedTokens);
+    } finally {
+      await db2.destroy();
+    }
+    log(`${server}: stored in ${Math.round((Date.now() - started) / 1000)} s`);
+    child = await startTessera(server, target);
+    try {
+      await warmUp(child, refreshOf(child, BENCH.client).bind(null, 10));
+      await scenario(server, child, 'refresh_1m_tokens', refreshOf(child, BENCH.client));
+    } finally {
+      await stopTessera(child);
+    }
+  }
+}
+
+async function stopTessera(child: Child) {
+  const code = await child.stop();
+  if (code !== 0) log(`${child.name} exited ${code}\n${child.output().slice(-3000)}`);
+}
+
+/** A throwaway database inside the given server, dropped at the end. */
+async function withThrowawayDatabase(url: string, fn: (url: string) => Promise<void>): Promise<void> {
+  const name = `tessera_bench_${Date.now()}`;
+  const admin = connectDatabase({ url }, { poolMax: 1 });
+  await admin.raw(`create database ${name}`);
+  try {
+    const u = new URL(url);
+    u.pathname = `/${name}`;
+    await fn(u.href);
+  } finally {
+    await admin.raw(`drop database if exists ${name} with (force)`);
+    await admin.destroy();
+  }
+}
+
+async function main() {
+  const started = Date.now();
+  const keys = await signingKeys();
+  log(`duration ${durationS} s per measurement, connections ${CONNECTIONS.join(' and ')}`);
+  await runBaseline(keys);
+
+  const hookPort = await freePort();
+  const receiver = await startChild('webhook receiver', ['--import', 'tsx', 'hooks/example-webhook-receiver.ts'], { PORT: String(hookPort), TESSERA_PAYLOAD_HOOK_SECRET: BENCH.webhookSecret }, `http://127.0.0.1:${hookPort}`, {
+    readyPath: '/healthz',
+  });
+  const webhookUrl = `http://127.0.0.1:${hookPort}/payload`;
+  try {
+    if (!args['skip-pglite']) {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-'));
+      try {
+        await runTessera('tessera-pglite', { dataDir }, webhookUrl, keys);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
+    if (process.env.DATABASE_URL) await withThrowawayDatabase(process.env.DATABASE_URL, (url) => runTessera('tessera-postgresql', { url }, webhookUrl, keys));
+    else log('no DATABASE_URL: PostgreSQL skipped');
+  } finally {
+    await receiver.stop();
+  }
+
+  const results: Results = {
+    date: new Date().toISOString(),
+    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}` },
+    versions,
+    options: { durationS, connections: CONNECTIONS, quick, storedTokens },
+    runs,
+  };
+  printTable(results);
+  const machine = os.hostname().replace(/[^A-Za-z0-9-]/g, '') || 'machine';
+  const file = `bench/results/${results.date.slice(0, 10)}-${machine}${quick ? '-quick' : ''}${args.only ? '-partial' : ''}${args.label ? `-${args.label.replace(/[^A-Za-z0-9-]/g, '')}` : ''}.json`;
+  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(path.join(ROOT, file), JSON.stringify(results, null, 2) + '\n');
+  log(`results in ${file}`);
+  if (!args['no-doc'] && !args.only) {
+    writeDoc(path.join(ROOT, 'docs/benchmarks.md'), results, file);
+    log('docs/benchmarks.md updated');
+  }
+  log(`done in ${Math.round((Date.now() - started) / 1000)} s`);
+}
+
+const watchdog = setTimeout(() => {
+  log('the run took more than 40 minutes; stopping');
+  process.exit(2);
+}, 40 * 60_000).unref();
+
+main().then(
+  () => clearTimeout(watchdog),
+  (err: Error) => {
+    log(`failed: ${err.stack ?? err.message}`);
+    process.exitCode = 1;
+  },
+);
