@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { aUser, unique } from './support/fixtures.ts';
-import { adminApi } from './support/admin.ts';
+import { adminApi, adminWriteEndpoints } from './support/admin.ts';
 
 let server: TestServer;
 let api: Awaited<ReturnType<typeof adminApi>>['api'];
@@ -38,18 +38,7 @@ const bodyArb = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
 );
 
-const endpoints = () => [
-  ['POST', '/users'],
-  ['PATCH', `/users/${userId}`],
-  ['PUT', `/users/${userId}/privileges`],
-  ['PUT', '/privileges'],
-  ['POST', '/organizations'],
-  ['PATCH', `/organizations/${orgAlias}`],
-  ['PUT', `/organizations/${orgAlias}/members/${userId}`],
-  ['POST', '/clients'],
-  ['PATCH', `/clients/${clientId}`],
-  ['POST', '/resource-servers'],
-] as const;
+const endpoints = () => adminWriteEndpoints({ userId, orgAlias, clientId });
 
 test('thousands of random bodies to every write endpoint: never a 5xx, and a refused one changes nothing', async () => {
   let sent = 0;

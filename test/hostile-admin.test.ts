@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { aUser, unique } from './support/fixtures.ts';
-import { adminApi } from './support/admin.ts';
+import { adminApi, adminWriteEndpoints } from './support/admin.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { SEED, deepJson, fingerprintAll, send } from './support/hostile.ts';
 
@@ -33,19 +33,7 @@ after(async () => {
   console.log(`# hostile admin requests: ${JSON.stringify(counts)} (seed ${SEED})`);
 });
 
-const endpoints = () => [
-  ['POST', '/users'],
-  ['PATCH', `/users/${userId}`],
-  ['PUT', `/users/${userId}/privileges`],
-  ['PUT', '/privileges'],
-  ['POST', '/organizations'],
-  ['PATCH', `/organizations/${orgAlias}`],
-  ['PUT', `/organizations/${orgAlias}/members/${userId}`],
-  ['POST', '/clients'],
-  ['PATCH', `/clients/${clientId}`],
-  ['POST', '/resource-servers'],
-  ['POST', '/token-preview'],
-] as const;
+const endpoints = () => [...adminWriteEndpoints({ userId, orgAlias, clientId }), ['POST', '/token-preview'] as const];
 
 async function hostile(name: string, method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}) {
   const before = await fingerprintAll(server.db);

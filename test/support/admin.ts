@@ -39,3 +39,19 @@ export function adminSuite(env: Record<string, string> = {}): AdminSuite {
   after(async () => suite.server?.stop());
   return suite;
 }
+
+/** Every admin endpoint that writes, for the tests that throw bodies at all of them. */
+export function adminWriteEndpoints(ids: { userId: string; orgAlias: string; clientId: string }) {
+  return [
+    ['POST', '/users'],
+    ['PATCH', `/users/${ids.userId}`],
+    ['PUT', `/users/${ids.userId}/privileges`],
+    ['PUT', '/privileges'],
+    ['POST', '/organizations'],
+    ['PATCH', `/organizations/${ids.orgAlias}`],
+    ['PUT', `/organizations/${ids.orgAlias}/members/${ids.userId}`],
+    ['POST', '/clients'],
+    ['PATCH', `/clients/${ids.clientId}`],
+    ['POST', '/resource-servers'],
+  ] as const;
+}
