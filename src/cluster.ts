@@ -3,9 +3,7 @@ import type { Settings } from './config.ts';
 import { SettingsError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { connectDatabase } from './db/connect.ts';
-import { migrateLatest } from './db/migrate.ts';
-import { ensureProviderSecrets } from './storage/keys.ts';
-import { ensureAdminClient } from './bootstrap.ts';
+import { prepareDatabase } from './server.ts';
 
 /** True in the process that supervises workers (TESSERA_WORKERS > 1, before forking). */
 export const supervises = (settings: Settings) => settings.workers > 1 && cluster.isPrimary;
@@ -38,12 +36,9 @@ export async function superviseWorkers(settings: Settings, log: Logger, print?: 
   if (!('url' in settings.database)) {
     throw new SettingsError(`TESSERA_WORKERS=${settings.workers} needs DATABASE_URL: the embedded database folder belongs to one process`);
   }
-  const db = connectDatabase(settings.database, { poolMax: 2 });
+  const db = connectDatabase(settings.database, { poolMax: 2, timeoutMs: settings.dbTimeoutMs });
   try {
-    const applied = await migrateLatest(db);
-    if (applied.length) log.info('migrations applied', { migrations: applied });
-    await ensureProviderSecrets(db);
-    await ensureAdminClient(db, settings, log, print ?? ((t) => process.stderr.write(t + '\n')));
+    await prepareDatabase(db, settings, log, print ?? ((t) => process.stderr.write(t + '\n')));
   } finally {
     await db.destroy();
   }

@@ -19,15 +19,25 @@ import { closeGracefully } from './http/graceful-close.ts';
 
 export type RunningServer = { url: string; db: Database; close(): Promise<void> };
 
+/**
+ * The once-per-database work of a start: migrations, keys and cookie secrets, the bootstrap admin
+ * client. Safe to run from several processes at once (advisory locks); TESSERA_WORKERS' primary runs
+ * it alone before forking, so a generated admin secret is printed once.
+ */
+export async function prepareDatabase(db: Database, settings: Settings, log: Logger, print: (text: string) => void) {
+  const applied = await migrateLatest(db);
+  if (applied.length) log.info('migrations applied', { migrations: applied });
+  const secrets = await ensureProviderSecrets(db);
+  await ensureAdminClient(db, settings, log, print);
+  return secrets;
+}
+
 /** Everything a start does, in order: database, schema, keys, bootstrap client, provider, HTTP. */
 export async function startServer(settings: Settings, log: Logger, print: (text: string) => void = (t) => process.stderr.write(t + '\n')): Promise<RunningServer> {
   const db = connectDatabase(settings.database, { timeoutMs: settings.dbTimeoutMs });
   try {
-    const applied = await migrateLatest(db);
-    if (applied.length) log.info('migrations applied', { migrations: applied });
-    const { cookieKeys } = await ensureProviderSecrets(db);
+    const { cookieKeys } = await prepareDatabase(db, settings, log, print);
     const signingKeys = await loadSigningKeys(db);
-    await ensureAdminClient(db, settings, log, print);
     const metrics = createMetrics();
     const hooks = createHookRunner({ hooksDir: settings.hooksDir, log, metrics, now: () => Date.now() });
     const tokenClaims = createTokenClaims({ db, log, metrics, hooks, globalHook: settings.payloadHook, maxTokenBytes: settings.maxTokenBytes });

@@ -85,12 +85,13 @@ export function openApiDocument(issuer: string) {
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.body}` } } } } } : {}),
       responses: {
         [op.ok]: op.ok === 204 ? { description: 'done' } : { description: 'done', content: { 'application/json': { schema: {} } } },
-        400: problemResponse('malformed request'),
+        400: problemResponse('malformed request: not JSON, nested over 32 levels, or text with a NUL or a lone surrogate'),
         401: problemResponse('no valid token'),
         403: problemResponse(`the token lacks scope ${op.scope}`),
         404: problemResponse('not found'),
         ...(op.method !== 'get' && op.method !== 'delete' ? { 409: problemResponse('conflict'), 413: problemResponse('body over 1 MiB'), 415: problemResponse('not application/json'), 422: problemResponse('invalid body, with errors[]') } : {}),
         ...(op.conditional ? { 412: problemResponse('If-Match does not match the stored version') } : {}),
+        503: problemResponse('the database is unavailable; retry after the Retry-After header'),
       },
     };
   }

@@ -6,8 +6,7 @@ import type { HookRunner } from '../hooks/runner.ts';
 import type { PayloadHookConfig } from '../hooks/config.ts';
 import { findClient } from '../storage/clients.ts';
 import { findUserById } from '../storage/users.ts';
-import { listMembershipsOfUser } from '../storage/organizations.ts';
-import { findPrivileges } from '../storage/privileges.ts';
+import { readClaimSources } from '../storage/claim-sources.ts';
 import { organizationRequest, splitScope } from '../claims/scopes.ts';
 import { selectOrganizations, hookOrganization } from '../claims/organization.ts';
 import { placedClaims, withPayload, type Target } from '../claims/assemble.ts';
@@ -30,11 +29,13 @@ export function tokenPreviewRoutes(db: Database, hooks: HookRunner, globalHook: 
     const user = input.user_id ? await findUserById(db, input.user_id) : undefined;
     if (input.user_id && !user) throw new Problem(422, 'Invalid body', 'no such user', [{ path: '/user_id', message: 'no such user' }]);
     const scopes = splitScope(input.scope);
-    const memberships = user ? await listMembershipsOfUser(db, user.id) : [];
+    // The same read as a real token issue (token-claims.ts), so the preview cannot drift from it.
+    const read = user ? await readClaimSources(db, { userId: user.id, memberships: true, privileges: true }) : undefined;
+    const memberships = read?.memberships ?? [];
     const selection = selectOrganizations(organizationRequest(scopes), memberships, null, input.organization);
     if (!selection.ok && selection.error === 'not_member') throw new Problem(422, 'Invalid body', `the user is not a member of ${selection.alias}`, [{ path: '/organization', message: 'not a member' }]);
     const { inClaim, active } = selection.ok ? selection : { inClaim: [], active: null };
-    const sources = { sub: user?.id, scopes, inClaim, active, privileges: user ? await findPrivileges(db, user.id) : undefined };
+    const sources = { sub: user?.id, scopes, inClaim, active, privileges: read?.privileges };
 
     const config = client.payload_hook ?? globalHook;
     const outcome = config

@@ -2,10 +2,6 @@
 import type { HookClaims } from './input.ts';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../model/json.ts';
 
-/** How deep a hook's claim values may nest (the same bound as every JSON value Tessera stores). */
-export const MAX_CLAIM_DEPTH = MAX_JSON_DEPTH;
-export { nestedDeeperThan };
-
 export type CallResult = { ok: true; claims: HookClaims | undefined } | { ok: false; cause: string; detail?: string };
 
 export const failed = (cause: string, detail?: string): CallResult => (detail === undefined ? { ok: false, cause } : { ok: false, cause, detail });
@@ -20,13 +16,13 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 /**
  * An answer as claims: undefined/null is "no claims", a plain object whose JSON form is still a plain
  * object is claims (normalised through JSON, so a Date becomes a string and undefined members go);
- * anything else, or claims nested deeper than MAX_CLAIM_DEPTH, is a failure.
+ * anything else, or claims nested deeper than MAX_JSON_DEPTH, is a failure.
  */
 export function toClaims(value: unknown): CallResult {
   if (value === undefined || value === null) return { ok: true, claims: undefined };
   if (!isPlainObject(value)) return failed('not_an_object', Array.isArray(value) ? 'array' : typeof value);
   // Before JSON: encoding a value thousands deep would overflow the stack.
-  if (nestedDeeperThan(value, MAX_CLAIM_DEPTH)) return failed('claims_too_deep', `over ${MAX_CLAIM_DEPTH} levels`);
+  if (nestedDeeperThan(value, MAX_JSON_DEPTH)) return failed('claims_too_deep', `over ${MAX_JSON_DEPTH} levels`);
   let json: string;
   try {
     json = JSON.stringify(value);
@@ -35,6 +31,6 @@ export function toClaims(value: unknown): CallResult {
   }
   const normalised: unknown = JSON.parse(json);
   if (!isPlainObject(normalised)) return failed('not_an_object', 'toJSON');
-  if (nestedDeeperThan(normalised, MAX_CLAIM_DEPTH)) return failed('claims_too_deep', `over ${MAX_CLAIM_DEPTH} levels`);
+  if (nestedDeeperThan(normalised, MAX_JSON_DEPTH)) return failed('claims_too_deep', `over ${MAX_JSON_DEPTH} levels`);
   return { ok: true, claims: normalised };
 }
