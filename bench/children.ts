@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export type Child = { name: string; url: string; output(): string; stop(): Promise<number | null> };
+export type Child = { name: string; url: string; pid: number | undefined; output(): string; stop(): Promise<number | null> };
 
 export { freePort } from '../test/support/server.ts';
 
@@ -49,7 +49,7 @@ export async function startChild(name: string, args: string[], env: Record<strin
     try {
       const res = await fetch(url + (options.readyPath ?? '/readyz'), { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
-      if (res.status === 200) return { name, url, output: () => output, stop };
+      if (res.status === 200) return { name, url, pid: child.pid, output: () => output, stop };
     } catch {
       // not listening yet
     }

@@ -4,7 +4,20 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
-export type RunRow = { server: string; scenario: string; connections: number; rps: number; p50: number; p99: number; errors: number; requests: number };
+export type RunRow = {
+  server: string;
+  scenario: string;
+  connections: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  requests: number;
+  /** CPU of the server's processes per request, from /proc (older results files lack it). */
+  cpuMsPerRequest?: number;
+  /** CPU of all PostgreSQL processes per request, for servers on PostgreSQL. */
+  postgresCpuMsPerRequest?: number;
+};
 
 export type Results = {
   date: string;
@@ -74,6 +87,7 @@ export function checkTargets(r: Results): TargetCheck[] {
   return out;
 }
 
+const cpuCell = (ms: number | undefined) => (ms === undefined ? '—' : ms.toFixed(2));
 const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export function markdown(r: Results): string {
@@ -83,11 +97,11 @@ export function markdown(r: Results): string {
   lines.push(`- Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, ${r.machine.os}`);
   lines.push(`- Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   lines.push('');
-  lines.push('| server | scenario | connections | req/s | p50 ms | p99 ms | errors | × baseline req/s |');
-  lines.push('|---|---|--:|--:|--:|--:|--:|--:|');
+  lines.push('| server | scenario | connections | req/s | p50 ms | p99 ms | errors | × baseline req/s | server CPU ms/req | PostgreSQL CPU ms/req |');
+  lines.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const row of r.runs) {
     const ratio = row.server === 'baseline' ? '1.00' : ratioToBaseline(r, row)?.toFixed(2) ?? '—';
-    lines.push(`| ${row.server} | ${row.scenario} | ${row.connections} | ${fmt(row.rps, 1)} | ${row.p50} | ${row.p99} | ${row.errors} | ${ratio} |`);
+    lines.push(`| ${row.server} | ${row.scenario} | ${row.connections} | ${fmt(row.rps, 1)} | ${row.p50} | ${row.p99} | ${row.errors} | ${ratio} | ${cpuCell(row.cpuMsPerRequest)} | ${cpuCell(row.postgresCpuMsPerRequest)} |`);
   }
   lines.push('');
   lines.push('| target | server | connections | measured | |');
@@ -119,6 +133,8 @@ export function printTable(r: Results): void {
     p99: row.p99,
     errors: row.errors,
     'x base': row.server === 'baseline' ? '1.00' : (ratioToBaseline(r, row)?.toFixed(2) ?? '-'),
+    'cpu ms/req': cpuCell(row.cpuMsPerRequest),
+    'pg cpu ms/req': cpuCell(row.postgresCpuMsPerRequest),
   }));
   console.table(rows);
   for (const t of checkTargets(r)) console.log(`${t.pass ? 'pass' : 'MISS'}  ${t.target}  [${t.server}, ${t.connections} conn]  ${t.value}`);

@@ -15,6 +15,7 @@ import { seedStoredTokens, seedTessera, type Seeded } from './seed.ts';
 import { BENCH } from './setup.ts';
 import { baselineRefreshTokens, basic, clientCredentialsToken, tesseraRefreshTokens, type AppClient } from './tokens.ts';
 import { measure, type Load, type LoadRequest } from './load.ts';
+import { cpuSnapshot } from './cpu.ts';
 import { printTable, writeDoc, type Results, type RunRow } from './report.ts';
 import type { BaselineSetup } from './baseline-server.ts';
 
@@ -87,10 +88,21 @@ async function scenario(server: string, child: Child, name: string, load: (conne
   if (!wanted(name)) return;
   for (const connections of CONNECTIONS) {
     const l = await load(connections);
+    const before = cpuSnapshot(child.pid);
     const m = await measure(child.url, l, connections, durationS);
-    runs.push({ server, scenario: name, connections, ...m });
-    log(`${server} ${name} ${connections} conn: ${m.rps} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${m.errors} errors`);
+    const cpu = perRequest(before, cpuSnapshot(child.pid), m.requests, server);
+    runs.push({ server, scenario: name, connections, ...m, ...cpu });
+    log(`${server} ${name} ${connections} conn: ${m.rps} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${m.errors} errors, CPU ${cpu.cpuMsPerRequest} ms/req (PostgreSQL ${cpu.postgresCpuMsPerRequest ?? '-'})`);
   }
+}
+
+/** CPU per request of the server (and of PostgreSQL, for a server using it) over one measurement. */
+function perRequest(before: ReturnType<typeof cpuSnapshot>, after: ReturnType<typeof cpuSnapshot>, requests: number, server: string) {
+  const per = (ms: number) => Math.round((ms / Math.max(requests, 1)) * 1000) / 1000;
+  return {
+    cpuMsPerRequest: per(after.serverMs - before.serverMs),
+    ...(server.includes('postgresql') ? { postgresCpuMsPerRequest: per(after.postgresMs - before.postgresMs) } : {}),
+  };
 }
 
 async function runBaseline(keys: JWK[]): Promise<void> {

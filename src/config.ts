@@ -25,6 +25,10 @@ const EnvSchema = z.object({
   TESSERA_MAX_TOKEN_BYTES: z.coerce.number().int().min(512).default(8192),
   TESSERA_HOOKS_DIR: z.string().default('.'),
   TESSERA_DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
+  TESSERA_DB_PREPARED_STATEMENTS: z
+    .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+    .optional()
+    .transform((v) => v === undefined || v === '1' || v === 'true' || v === 'yes'),
   TESSERA_KEYS_REFRESH_S: z.coerce.number().int().min(1).default(60),
   TESSERA_SHUTDOWN_GRACE_S: z.coerce.number().int().min(0).default(10),
   TESSERA_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(DEFAULT_LOGIN_LIMITS.perUserAndIp),
@@ -42,6 +46,8 @@ export type Settings = {
   database: { url: string } | { dataDir: string };
   /** Longest wait for a PostgreSQL connection (connect and pool acquire); past it a request answers 503. */
   dbTimeoutMs: number;
+  /** Hot statements as named prepared statements (off for a pooler that cannot keep them). */
+  dbPreparedStatements: boolean;
   /** How often a running instance re-reads the signing keys, so a rotation reaches it without a restart. */
   keysRefreshS: number;
   /** After SIGTERM, how long in-flight requests may run before their connections are closed. */
@@ -93,6 +99,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     issuer,
     database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: path.resolve(e.TESSERA_DATA_DIR) },
     dbTimeoutMs: e.TESSERA_DB_TIMEOUT_MS,
+    dbPreparedStatements: e.TESSERA_DB_PREPARED_STATEMENTS,
     keysRefreshS: e.TESSERA_KEYS_REFRESH_S,
     shutdownGraceS: e.TESSERA_SHUTDOWN_GRACE_S,
     trustProxy: e.TESSERA_TRUST_PROXY,

@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { PGliteClient } from './pglite-client.ts';
+import { disablePreparedStatements } from './prepared.ts';
 
 // Same results from both drivers: int8 (counts, sums) as numbers rather than strings.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number.parseInt(value, 10));
@@ -17,10 +18,10 @@ export type DatabaseTarget = { url: string } | { dataDir: string };
  * `timeoutMs` bounds both connecting and waiting for a pooled connection, so while PostgreSQL is
  * unreachable a request fails within it (and answers 503) instead of hanging.
  */
-export function connectDatabase(target: DatabaseTarget, options: { poolMax?: number; timeoutMs?: number } = {}): Database {
+export function connectDatabase(target: DatabaseTarget, options: { poolMax?: number; timeoutMs?: number; preparedStatements?: boolean } = {}): Database {
   if ('url' in target) {
     const timeoutMs = options.timeoutMs ?? 5000;
-    return knexFactory({
+    const db = knexFactory({
       client: 'pg',
       // keepAlive: a connection whose peer vanished is noticed by the OS rather than kept forever.
       connection: { connectionString: target.url, connectionTimeoutMillis: timeoutMs, keepAlive: true },
@@ -28,6 +29,8 @@ export function connectDatabase(target: DatabaseTarget, options: { poolMax?: num
       acquireConnectionTimeout: timeoutMs,
       log: quiet,
     });
+    if (options.preparedStatements === false) disablePreparedStatements(db);
+    return db;
   }
   return knexFactory({
     client: PGliteClient as unknown as typeof Knex.Client,

@@ -3,6 +3,8 @@ import type { Database } from '../db/connect.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { readClaimSources } from '../storage/claim-sources.ts';
+import { rememberRead } from '../storage/oidc-adapter.ts';
+import type { User } from '../model/user.ts';
 import { organizationRequest, ORGANIZATION_SCOPE, ALL_ORGANIZATIONS_SCOPE, HASURA_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
 import { selectOrganizations, hookOrganization, type Membership } from '../claims/organization.ts';
 import { placedClaims, withPayload, type ClaimSources, type Target } from '../claims/assemble.ts';
@@ -33,7 +35,7 @@ export type TokenClaimsDeps = {
   maxTokenBytes: number;
 };
 
-type Base = { issue: IssueContext; sources: ClaimSources; requestedScope: string | undefined };
+type Base = { issue: IssueContext; sources: ClaimSources; requestedScope: string | undefined; user?: User | undefined };
 type Payload = { hookActive: boolean; requestedScope: string | undefined; claims: Record<string, unknown> | undefined; policy: 'open' | 'closed' };
 
 /**
@@ -54,12 +56,18 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
     }
     // Only what the granted scopes need is read: a plain `openid profile` issue costs one query.
     const needsOrganizations = organizationRequest(issue.scopes).kind !== 'none' || chosen !== undefined || issue.scopes.includes(HASURA_SCOPE);
-    const { memberships, privileges, grant } = await readClaimSources(deps.db, {
+    // A code or refresh token is read before oidc-provider spends it; the user and the grant it
+    // then reads come with the claims, in the same statement.
+    const spending = issue.grantType === 'refresh_token' || issue.grantType === 'authorization_code';
+    const { memberships, privileges, grant, user, grantPayload } = await readClaimSources(deps.db, {
       userId: issue.accountId,
       grantId: issue.grantId,
       memberships: needsOrganizations,
       privileges: issue.scopes.includes(PRIVILEGES_SCOPE),
+      user: spending,
+      grantPayload: spending,
     });
+    if (spending && issue.grantId) rememberRead('Grant', issue.grantId, grantPayload);
     if (chosen !== undefined && !issue.scopes.includes(ORGANIZATION_SCOPE) && !issue.scopes.includes(ALL_ORGANIZATIONS_SCOPE)) {
       throw new errors.InvalidScope('switching organization needs a grant with the organization scope', ORGANIZATION_SCOPE);
     }
@@ -75,6 +83,7 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
       issue,
       sources: { sub: issue.accountId, scopes: issue.scopes, inClaim, active, privileges },
       requestedScope: grant?.requested_scope ?? undefined,
+      user,
     };
   }
 
@@ -172,6 +181,12 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
     /** refresh_token with `organization=<alias>`: remembered for this request, checked when claims are read. */
     requestSwitch(ctx: KoaContextWithOIDC, alias: string) {
       switches.set(ctx, alias);
+    },
+    /** The user read with this request's claims (a refresh or code exchange), so findAccount need not read it again. */
+    async userRead(ctx: KoaContextWithOIDC, id: string): Promise<User | undefined> {
+      const b = bases.get(ctx);
+      const user = b && (await b).user;
+      return user?.id === id ? user : undefined;
     },
     async activeOrganization(ctx: KoaContextWithOIDC): Promise<Membership | null> {
       return (await base(ctx)).sources.active;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/connect.ts';
+import { prepared } from '../db/prepared.ts';
 import { Conflict, isUniqueViolation } from '../errors.ts';
 import { ClientPatch, NewClient, type Client } from '../model/client.ts';
 import { createReadCache } from './read-cache.ts';
@@ -41,7 +42,7 @@ function toRow(c: ReturnType<typeof NewClient.parse> & { client_id: string }, cl
 }
 
 export async function findClient(db: Database, clientId: string): Promise<Client | undefined> {
-  return db('clients').select(columns).where({ client_id: clientId }).first();
+  return db('clients').select(columns).where({ client_id: clientId }).first().options(prepared(db, 'client_by_id'));
 }
 
 /** findClient for the request path (oidc-provider asks at every request): reused for CLIENT_CACHE_TTL_MS. */

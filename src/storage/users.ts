@@ -1,10 +1,18 @@
 import type { Database } from '../db/connect.ts';
+import { prepared } from '../db/prepared.ts';
 import { Conflict, isUniqueViolation } from '../errors.ts';
 import { hashPassword } from '../auth/password.ts';
 import { unstorableText } from '../model/json.ts';
 import { NewUser, UserPatch, type User } from '../model/user.ts';
 
-const columns = ['id', 'username', 'email', 'email_verified', 'name', 'given_name', 'family_name', 'external_id', 'enabled', 'claims', 'created_at', 'updated_at'];
+/** Every column of a user but the password hash. */
+export const USER_COLUMNS = ['id', 'username', 'email', 'email_verified', 'name', 'given_name', 'family_name', 'external_id', 'enabled', 'claims', 'created_at', 'updated_at'];
+const columns = USER_COLUMNS;
+
+/** A user row read as JSON (inside a larger statement): timestamps come back as text. */
+export function userFromJson(row: Omit<User, 'created_at' | 'updated_at'> & { created_at: string; updated_at: string }): User {
+  return { ...row, created_at: new Date(row.created_at), updated_at: new Date(row.updated_at) };
+}
 
 export async function createUser(db: Database, input: NewUser, passwordCost: number): Promise<User> {
   const { password, claims, ...rest } = NewUser.parse(input);
@@ -22,7 +30,7 @@ export async function createUser(db: Database, input: NewUser, passwordCost: num
 
 export async function findUserById(db: Database, id: string): Promise<User | undefined> {
   if (!isUuid(id)) return undefined;
-  return db('users').select(columns).where({ id }).first();
+  return db('users').select(columns).where({ id }).first().options(prepared(db, 'user_by_id'));
 }
 
 /** For login only: the one place the password hash leaves the table. */

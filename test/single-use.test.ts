@@ -1,0 +1,86 @@
+/**
+ * A code or a rotated refresh token is single-use even when an app (or a thief) sends the same one
+ * several times at once: exactly one request wins, and the rest are refused as a replay, which
+ * revokes the grant as oidc-provider does for a replay that comes later. Without this, requests
+ * racing on one refresh token each got a new refresh token: one token became several chains.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as oidc from 'openid-client';
+import { startTestServer, type TestServer } from './support/server.ts';
+import { aClient, aUser, authorizationRequest, relyingParty, REDIRECT_URI } from './support/fixtures.ts';
+import { signIn } from './support/browserless.ts';
+
+// A payload hook that answers after a pause: every racing request has read the refresh token
+// (unspent) before any of them gets to spend it.
+const HOOK_DELAY_MS = 300;
+let receiver: http.Server;
+let hookUrl: string;
+let server: TestServer;
+before(async () => {
+  receiver = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), HOOK_DELAY_MS));
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/payload`;
+  server = await startTestServer();
+});
+after(async () => {
+  await server.stop();
+  receiver.closeAllConnections();
+  await new Promise((r) => receiver.close(r));
+});
+
+const RACERS = 6;
+
+async function signedIn(scope: string, slowHook = false) {
+  const user = await aUser(server.db);
+  const client = await aClient(server.db, slowHook ? { payload_hook: { url: hookUrl, secret: 'single-use-hook-secret-0123', timeout_ms: 5000 } } : {});
+  const config = await relyingParty(server.issuer, client.client_id, client.client_secret);
+  const req = await authorizationRequest(config, { scope, prompt: 'consent' });
+  const landed = await signIn(req.url, server.issuer, user.username, 'correct horse battery');
+  const auth = `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`;
+  return { config, req, landed, auth };
+}
+
+async function tokenRequest(auth: string, params: Record<string, string>) {
+  const res = await fetch(`${server.issuer}/token`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params) });
+  return { status: res.status, json: (await res.json()) as Record<string, string> };
+}
+
+test(`one refresh token sent ${RACERS} times at once: one answer, the others refused, no chain survives`, async () => {
+  const { config, req, landed, auth } = await signedIn('openid offline_access', true);
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(landed.url), { pkceCodeVerifier: req.verifier, expectedState: req.state });
+  const answers = await Promise.all(Array.from({ length: RACERS }, () => tokenRequest(auth, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! })));
+
+  const won = answers.filter((a) => a.status === 200);
+  assert.equal(won.length, 1, `exactly one request gets tokens (statuses: ${answers.map((a) => a.status).join(' ')})`);
+  for (const lost of answers.filter((a) => a.status !== 200)) {
+    assert.equal(lost.status, 400);
+    assert.equal(lost.json.error, 'invalid_grant');
+  }
+  // Seen as a replay: the grant is revoked, so the winner's new refresh token is dead too.
+  await assert.rejects(oidc.refreshTokenGrant(config, won[0]!.json.refresh_token!), { error: 'invalid_grant' });
+});
+
+test(`one authorization code sent ${RACERS} times at once: one answer, the others refused`, async () => {
+  const { landed, req, auth } = await signedIn('openid offline_access', true);
+  const code = new URL(landed.url).searchParams.get('code')!;
+  const params = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: req.verifier };
+  const answers = await Promise.all(Array.from({ length: RACERS }, () => tokenRequest(auth, params)));
+
+  const won = answers.filter((a) => a.status === 200);
+  assert.equal(won.length, 1, `exactly one request gets tokens (statuses: ${answers.map((a) => a.status).join(' ')})`);
+  for (const lost of answers.filter((a) => a.status !== 200)) assert.equal(lost.json.error, 'invalid_grant');
+});
+
+test('a refresh token used once, then again: the second use is refused and revokes the grant', async () => {
+  const { config, req, landed } = await signedIn('openid offline_access');
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(landed.url), { pkceCodeVerifier: req.verifier, expectedState: req.state });
+  const next = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+  await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), { error: 'invalid_grant' });
+  await assert.rejects(oidc.refreshTokenGrant(config, next.refresh_token!), { error: 'invalid_grant' }, 'the replay revoked the grant');
+});
