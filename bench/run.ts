@@ -105,6 +105,14 @@ function perRequest(before: ReturnType<typeof cpuSnapshot>, after: ReturnType<ty
   };
 }
 
+/** With --cpu-prof, node's arguments to write a server's CPU profile to bench/profiles/<server>/. */
+function profileArgs(server: string): string[] {
+  if (!args['cpu-prof']) return [];
+  const dir = path.join(ROOT, 'bench', 'profiles', server);
+  mkdirSync(dir, { recursive: true });
+  return ['--cpu-prof', '--cpu-prof-dir', dir];
+}
+
 async function runBaseline(keys: JWK[]): Promise<void> {
   const port = await freePort();
   const setup: BaselineSetup = {
@@ -115,7 +123,7 @@ async function runBaseline(keys: JWK[]): Promise<void> {
     refreshScope: BENCH.baselineRefreshScope,
     accountId: 'bench-account',
   };
-  const child = await startChild('baseline', ['--import', 'tsx', 'bench/baseline-server.ts'], { BENCH_PORT: String(port), BENCH_SETUP: JSON.stringify(setup) }, `http://127.0.0.1:${port}`);
+  const child = await startChild('baseline', ['--import', 'tsx', 'bench/baseline-server.ts'], { BENCH_PORT: String(port), BENCH_SETUP: JSON.stringify(setup) }, `http://127.0.0.1:${port}`, { nodeArgs: profileArgs('baseline') });
   try {
     await warmUp(child, async () => refreshLoad(BENCH.client, await baselineRefreshTokens(child.url, 10)));
     await scenario('baseline', child, 'client_credentials', async () => ccLoad());
@@ -139,9 +147,7 @@ async function startTessera(name: string, target: DatabaseTarget, extra: Record<
     ...('url' in target ? { DATABASE_URL: target.url } : { TESSERA_DATA_DIR: target.dataDir }),
     ...extra,
   };
-  const profDir = path.join(ROOT, 'bench', 'profiles', name);
-  if (args['cpu-prof']) mkdirSync(profDir, { recursive: true });
-  return startChild(name, [path.join(tesseraRoot, 'bin/tessera.js'), 'start'], env, `http://127.0.0.1:${port}`, { cwd: tesseraRoot, readyMs: 120_000, nodeArgs: args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [] });
+  return startChild(name, [path.join(tesseraRoot, 'bin/tessera.js'), 'start'], env, `http://127.0.0.1:${port}`, { cwd: tesseraRoot, readyMs: 120_000, nodeArgs: profileArgs(name) });
 }
 
 async function runTessera(server: string, target: DatabaseTarget, webhookUrl: string, keys: JWK[]): Promise<void> {

@@ -31,6 +31,11 @@ export function isKnownScope(provider: Provider, scope: string): boolean {
   return internals(provider).configuration.scopes.has(scope);
 }
 
+/** Scopes are only ever added, so their count tells whether the set changed. */
+export function knownScopeCount(provider: Provider): number {
+  return internals(provider).configuration.scopes.size;
+}
+
 export function knownScopes(provider: Provider): string[] {
   return [...internals(provider).configuration.scopes];
 }

@@ -15,6 +15,7 @@ import { answerDatabaseUnavailable } from './database-unavailable.ts';
 import { ADMIN_SCOPES } from '../bootstrap.ts';
 import { interactionPolicyWithOrganizations } from './organization-policy.ts';
 import { expandOrganizationScopes } from './organization-scopes.ts';
+import { knownScopeCount } from './internals.ts';
 import { recordGrantContext } from './grant-context-recorder.ts';
 import { computeClaimsBeforeSpending } from './claims-before-spending.ts';
 import { addTokenClaimsToIdTokens } from './id-token-claims.ts';
@@ -46,7 +47,10 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
   // The adapter is made before the provider it will ask about organization scopes.
   let provider: Provider | undefined;
   const configuration: Configuration = {
-    adapter: createAdapterClass(db, (scope) => (provider ? expandOrganizationScopes(provider, scope) : scope)),
+    adapter: createAdapterClass(db, {
+      expand: (scope) => (provider ? expandOrganizationScopes(provider, scope) : scope),
+      version: () => (provider ? knownScopeCount(provider) : 0),
+    }),
     jwks: { keys: signingKeys },
     cookies: {
       keys: cookieKeys,

@@ -40,7 +40,29 @@ export function rememberRead(model: string, id: string, payload: AdapterPayload 
   requestReads()?.set(`${model}:${id}`, structuredClone(payload));
 }
 
-export function createAdapterClass(db: Database, expandClientScope?: (scope: string) => string): new (model: string) => Adapter {
+/**
+ * What a client's scope implies (organization scopes, see organization-scopes.ts); `version` changes
+ * whenever `expand` would give another answer for the same scope.
+ */
+export type ClientScopeExpansion = { expand(scope: string): string; version(): number };
+
+/**
+ * A client's metadata as handed to oidc-provider, built once per kept client row and scope version
+ * (building it, with the organization scopes, was a tenth of a client_credentials request's CPU).
+ * Each request gets its own copy: oidc-provider may adjust what it is given.
+ */
+const builtMetadata = new WeakMap<object, { version: number; metadata: AdapterPayload }>();
+function clientMetadataFor(client: Parameters<typeof toClientMetadata>[0], scope?: ClientScopeExpansion): AdapterPayload {
+  const version = scope?.version() ?? 0;
+  let built = builtMetadata.get(client);
+  if (!built || built.version !== version) {
+    built = { version, metadata: toClientMetadata(client, scope?.expand) as AdapterPayload };
+    builtMetadata.set(client, built);
+  }
+  return Object.fromEntries(Object.entries(built.metadata).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v && typeof v === 'object' ? { ...v } : v]));
+}
+
+export function createAdapterClass(db: Database, clientScope?: ClientScopeExpansion): new (model: string) => Adapter {
   return class PostgresAdapter implements Adapter {
     readonly model: string;
 
@@ -73,7 +95,7 @@ export function createAdapterClass(db: Database, expandClientScope?: (scope: str
       if (unstorableText(id)) return undefined;
       if (this.model === 'Client') {
         const client = await findClientForRequest(db, id);
-        return client && (toClientMetadata(client, expandClientScope) as AdapterPayload);
+        return client && clientMetadataFor(client, clientScope);
       }
       const reads = requestReads();
       const key = `${this.model}:${id}`;

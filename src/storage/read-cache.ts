@@ -4,9 +4,11 @@ import type { Database } from '../db/connect.ts';
  * Rows read on every token request (clients, resource servers), kept for a short time per database
  * handle. Only rows that exist are kept, so a row added anywhere is found at once. Every write made
  * through this process's storage functions forgets the row at once; a write made by another
- * instance or the CLI shows here within `ttlMs`. Callers get a copy, never the kept object.
+ * instance or the CLI shows here within `ttlMs`. The kept row is deep-frozen and handed out as it
+ * is (copying it at every request cost more than the rest of the lookup): a caller that tries to
+ * change it gets a TypeError rather than changing it for everyone.
  */
-export function createReadCache<T>(ttlMs: number, now: () => number = () => Date.now()) {
+export function createReadCache<T extends object>(ttlMs: number, now: () => number = () => Date.now()) {
   const perDatabase = new WeakMap<Database, Map<string, { value: T; until: number }>>();
   const entries = (db: Database) => {
     let m = perDatabase.get(db);
@@ -17,14 +19,26 @@ export function createReadCache<T>(ttlMs: number, now: () => number = () => Date
     async get(db: Database, key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
       const m = entries(db);
       const hit = m.get(key);
-      if (hit && hit.until > now()) return structuredClone(hit.value);
+      if (hit && hit.until > now()) return hit.value;
       const value = await load();
-      if (value === undefined) m.delete(key);
-      else m.set(key, { value: structuredClone(value), until: now() + ttlMs });
-      return value;
+      if (value === undefined) {
+        m.delete(key);
+        return undefined;
+      }
+      const kept = deepFreeze(value);
+      m.set(key, { value: kept, until: now() + ttlMs });
+      return kept;
     },
     forget(db: Database, key: string): void {
       perDatabase.get(db)?.delete(key);
     },
   };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }

@@ -46,10 +46,12 @@ test('forget makes the next read go to the database at once', async () => {
   assert.deepEqual(await s.cache.get(dbA, 'c1', s.load('c1')), { name: 'rotated' });
 });
 
-test('each database handle has its own rows, and callers cannot change the kept copy', async () => {
+test('each database handle has its own rows, and callers cannot change the kept row', async () => {
   const s = setup();
   const got = (await s.cache.get(dbA, 'c1', s.load('c1')))!;
-  got.name = 'mutated by a caller';
+  assert.throws(() => {
+    got.name = 'mutated by a caller';
+  }, TypeError);
   assert.deepEqual(await s.cache.get(dbA, 'c1', s.load('c1')), { name: 'one' });
   await s.cache.get(dbB, 'c1', s.load('c1'));
   assert.equal(s.reads(), 2);
