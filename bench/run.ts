@@ -36,6 +36,9 @@ const { values: args } = parseArgs({
 const quick = args.quick;
 const durationS = Number(args.duration ?? (quick ? 2 : 8));
 const CONNECTIONS = [10, 50];
+// The hooks' cost in latency is read at 1 connection too: at 10 and 50 the server is saturated, and
+// a p50 there is mostly queueing behind other requests.
+const LATENCY_SCENARIOS = new Set(['refresh', 'refresh+module_hook', 'refresh+webhook']);
 const storedTokens = Number(args['stored-tokens'] ?? (quick ? 100_000 : 1_000_000));
 // `--only refresh` is that scenario; `--only 'refresh*'` every scenario whose name starts so.
 const wanted = (scenario: string) => !args.only || args.only.some((o) => (o.endsWith('*') ? scenario.startsWith(o.slice(0, -1)) : scenario === o));
@@ -86,7 +89,7 @@ async function warmUp(child: Child, load: () => Promise<Load>): Promise<void> {
 /** Measures one scenario at each connection count; `load` is built anew for each (fresh refresh chains). */
 async function scenario(server: string, child: Child, name: string, load: (connections: number) => Promise<Load>): Promise<void> {
   if (!wanted(name)) return;
-  for (const connections of CONNECTIONS) {
+  for (const connections of LATENCY_SCENARIOS.has(name) ? [1, ...CONNECTIONS] : CONNECTIONS) {
     const l = await load(connections);
     const before = cpuSnapshot(child.pid);
     const m = await measure(child.url, l, connections, durationS);
@@ -248,7 +251,7 @@ async function withThrowawayDatabase(url: string, fn: (url: string) => Promise<v
 async function main() {
   const started = Date.now();
   const keys = await signingKeys();
-  log(`duration ${durationS} s per measurement, connections ${CONNECTIONS.join(' and ')}`);
+  log(`duration ${durationS} s per measurement, connections ${CONNECTIONS.join(' and ')} (and 1 for ${[...LATENCY_SCENARIOS].join(', ')})`);
   await runBaseline(keys);
 
   const hookPort = await freePort();
@@ -275,7 +278,7 @@ async function main() {
     date: new Date().toISOString(),
     machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}` },
     versions,
-    options: { durationS, connections: CONNECTIONS, quick, storedTokens },
+    options: { durationS, connections: [1, ...CONNECTIONS], quick, storedTokens },
     runs,
   };
   printTable(results);

@@ -42,7 +42,7 @@ const input = (over: Partial<HookInput> = {}): HookInput => ({
 
 // ---------------------------------------------------------------- loopback servers
 
-type Server = { url: string; port: number; requests: number; close(): Promise<void> };
+type Server = { url: string; port: number; requests: number; connections: number; close(): Promise<void> };
 const servers = new Set<Server>();
 after(async () => {
   await Promise.all([...servers].map((s) => s.close()));
@@ -53,12 +53,14 @@ async function serve(handler: http.RequestListener): Promise<Server> {
     s.requests++;
     handler(req, res);
   });
+  server.on('connection', () => s.connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const s: Server = {
     url: `http://127.0.0.1:${port}/payload`,
     port,
     requests: 0,
+    connections: 0,
     close: () =>
       new Promise<void>((resolve) => {
         servers.delete(s);
@@ -587,4 +589,26 @@ test('hookFromEnv: module, webhook, none, and clear refusals', () => {
   assert.match(secretError ?? '', /TESSERA_PAYLOAD_HOOK_URL: must be an http/);
   assert.match(secretError ?? '', /TESSERA_PAYLOAD_HOOK_SECRET: must be at least 16/);
   assert.ok(!secretError?.includes('tiny-secret'), 'the secret value is not echoed');
+});
+
+test('webhook calls reuse one keep-alive connection; an answer cut short is not reused', T, async () => {
+  let answer: 'claims' | 'empty' | 'too large' = 'claims';
+  const s = await serve(async (req, res) => {
+    await readBody(req);
+    if (answer === 'empty') return res.writeHead(204).end();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(answer === 'claims' ? '{"tier":"gold"}' : JSON.stringify({ big: 'x'.repeat(70_000) }));
+  });
+  const ctx = setup();
+  for (const a of ['claims', 'claims', 'empty', 'claims'] as const) {
+    answer = a;
+    const outcome = await ctx.runner.run(webhook(s.url), input(), 'global');
+    assert.equal(outcome.status, 'ok', `${a}: ${JSON.stringify(outcome)}`);
+  }
+  assert.equal(s.connections, 1, 'four answered calls, one connection');
+  answer = 'too large';
+  assert.equal((await ctx.runner.run(webhook(s.url), input(), 'global')).status, 'failed');
+  answer = 'claims';
+  assert.equal((await ctx.runner.run(webhook(s.url), input(), 'global')).status, 'ok');
+  assert.equal(s.connections, 2, 'the cut-short answer closed its connection; the next call opened another');
 });

@@ -37,11 +37,15 @@ export function callWebhook(config: Pick<WebhookHookConfig, 'url' | 'secret' | '
   return new Promise<CallResult>((resolve) => {
     let request: Request | undefined;
     let settled = false;
+    // A response read to its end leaves its connection to the agent's keep-alive pool: the next call
+    // skips the TCP handshake (which cost the hook about as much as the call itself). Anything cut
+    // short is destroyed with its connection.
+    let ended = false;
     const finish = (result: CallResult) => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
-      request?.destroy();
+      if (!ended) request?.destroy();
       resolve(result);
     };
     // Our own deadline over the whole exchange, whatever got's timers do with a slow, endless body.
@@ -73,7 +77,7 @@ export function callWebhook(config: Pick<WebhookHookConfig, 'url' | 'secret' | '
     request.on('response', (response: IncomingMessage) => {
       status = response.statusCode ?? 0;
       if (status >= 300 && status < 400) return finish(failed('redirect', String(status)));
-      if (status === 204) return finish({ ok: true, claims: undefined });
+      if (status === 204) return; // answered at the end of its (empty) body
       if (status !== 200) return finish(failed(`status_${status}`));
       const declared = Number(response.headers['content-length']);
       if (Number.isFinite(declared) && declared > limit) return finish(failed('body_too_large', `content-length ${declared}`));
@@ -86,6 +90,8 @@ export function callWebhook(config: Pick<WebhookHookConfig, 'url' | 'secret' | '
     });
     request.on('end', () => {
       if (settled) return;
+      ended = true;
+      if (status === 204) return finish({ ok: true, claims: undefined });
       if (status !== 200) return finish(failed(status ? `status_${status}` : 'network_error'));
       let parsed: unknown;
       try {
