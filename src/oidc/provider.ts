@@ -17,6 +17,7 @@ import { interactionPolicyWithOrganizations } from './organization-policy.ts';
 import { expandOrganizationScopes } from './organization-scopes.ts';
 import { knownScopeCount } from './internals.ts';
 import { recordGrantContext } from './grant-context-recorder.ts';
+import { spendPendingTokens } from './pending-spend.ts';
 import { computeClaimsBeforeSpending } from './claims-before-spending.ts';
 import { addTokenClaimsToIdTokens } from './id-token-claims.ts';
 import type { TokenClaims } from './token-claims.ts';
@@ -90,5 +91,6 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
   addTokenClaimsToIdTokens(provider, tokenClaims);
   computeClaimsBeforeSpending(provider, db, tokenClaims);
   recordGrantContext(provider, db);
+  spendPendingTokens(provider);
   return provider;
 }

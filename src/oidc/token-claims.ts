@@ -3,7 +3,7 @@ import type { Database } from '../db/connect.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { readClaimSources } from '../storage/claim-sources.ts';
-import { rememberRead } from '../storage/oidc-adapter.ts';
+import { rememberRead } from '../storage/request-state.ts';
 import type { User } from '../model/user.ts';
 import { organizationRequest, ORGANIZATION_SCOPE, ALL_ORGANIZATIONS_SCOPE, HASURA_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
 import { selectOrganizations, hookOrganization, type Membership } from '../claims/organization.ts';

@@ -1,9 +1,10 @@
-import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { findUnstorableText, unstorableText } from '../model/json.ts';
 import type { Database } from '../db/connect.ts';
 import { prepared } from '../db/prepared.ts';
 import { findClientForRequest } from './clients.ts';
-import { toClientMetadata } from '../oidc/client-metadata.ts';
+import { clientMetadataFor, type ClientScopeExpansion } from '../oidc/client-metadata.ts';
+import { deferSpend, forgetAllReads, forgetRead, readEarlier, rememberRead, takePendingSpend } from './request-state.ts';
 
 /**
  * oidc-provider's storage contract over the `oidc_payloads` table. Every model the provider keeps
@@ -13,54 +14,11 @@ import { toClientMetadata } from '../oidc/client-metadata.ts';
  */
 /**
  * Models a request spends (consume): a code, a rotated refresh token. Two requests may read one of
- * them unspent at the same time; only the first to mark it consumed wins (see consume).
+ * them unspent at the same time; only the first to mark it consumed wins (see #spend).
  */
 const SINGLE_USE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
-/**
- * What this request has already read: Tessera computes a token's claims from the code or refresh
- * token (and reads the grant with the claims) before oidc-provider reads them again to spend the
- * token; those second reads are answered from here. Safe because consume refuses a token another
- * request spent in between, and any write through this adapter forgets the row.
- */
-const readThisRequest = new WeakMap<object, Map<string, AdapterPayload | undefined>>();
-function requestReads(): Map<string, AdapterPayload | undefined> | undefined {
-  const ctx = Provider.ctx;
-  if (!ctx) return undefined;
-  let reads = readThisRequest.get(ctx);
-  if (!reads) readThisRequest.set(ctx, (reads = new Map()));
-  return reads;
-}
-
-/**
- * A row this request read by other means (the claims statement also reads the grant): the
- * provider's own read of it in the same request is answered from here.
- */
-export function rememberRead(model: string, id: string, payload: AdapterPayload | undefined): void {
-  requestReads()?.set(`${model}:${id}`, structuredClone(payload));
-}
-
-/**
- * What a client's scope implies (organization scopes, see organization-scopes.ts); `version` changes
- * whenever `expand` would give another answer for the same scope.
- */
-export type ClientScopeExpansion = { expand(scope: string): string; version(): number };
-
-/**
- * A client's metadata as handed to oidc-provider, built once per kept client row and scope version
- * (building it, with the organization scopes, was a tenth of a client_credentials request's CPU).
- * Each request gets its own copy: oidc-provider may adjust what it is given.
- */
-const builtMetadata = new WeakMap<object, { version: number; metadata: AdapterPayload }>();
-function clientMetadataFor(client: Parameters<typeof toClientMetadata>[0], scope?: ClientScopeExpansion): AdapterPayload {
-  const version = scope?.version() ?? 0;
-  let built = builtMetadata.get(client);
-  if (!built || built.version !== version) {
-    built = { version, metadata: toClientMetadata(client, scope?.expand) as AdapterPayload };
-    builtMetadata.set(client, built);
-  }
-  return Object.fromEntries(Object.entries(built.metadata).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v && typeof v === 'object' ? { ...v } : v]));
-}
+type PayloadRow = { model: string; id: string; payload: string; grant_id: string | null; user_code: string | null; uid: string | null; expires_at: Date | null };
 
 export function createAdapterClass(db: Database, clientScope?: ClientScopeExpansion): new (model: string) => Adapter {
   return class PostgresAdapter implements Adapter {
@@ -74,20 +32,39 @@ export function createAdapterClass(db: Database, clientScope?: ClientScopeExpans
       if (this.model === 'Client') throw new Error('clients are managed through the admin API or CLI');
       // A request parameter PostgreSQL cannot keep (a NUL in `state`…) is the client's error, not ours.
       if (findUnstorableText(payload)) throw new errors.InvalidRequest('a request parameter contains characters that cannot be stored (NUL or invalid Unicode)');
-      this.#forget(id);
-      await db('oidc_payloads')
-        .insert({
-          model: this.model,
-          id,
-          payload: JSON.stringify(payload),
-          grant_id: payload.grantId ?? null,
-          user_code: payload.userCode ?? null,
-          uid: payload.uid ?? null,
-          expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
-        })
-        .onConflict(['model', 'id'])
-        .merge()
-        .options(prepared(db, 'payload_upsert'));
+      forgetRead(this.model, id);
+      const row: PayloadRow = {
+        model: this.model,
+        id,
+        payload: JSON.stringify(payload),
+        grant_id: payload.grantId ?? null,
+        user_code: payload.userCode ?? null,
+        uid: payload.uid ?? null,
+        expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+      };
+      const rotated = this.model === 'RefreshToken' ? takePendingSpend(this.model) : undefined;
+      if (rotated !== undefined) return this.#rotate(rotated, row);
+      await db('oidc_payloads').insert(row).onConflict(['model', 'id']).merge().options(prepared(db, 'payload_upsert'));
+    }
+
+    /**
+     * Refresh token rotation in one statement: the old token is marked consumed and its successor
+     * stored only if the old one was still unspent, so a request that lost the race stores nothing.
+     */
+    async #rotate(oldId: string, row: PayloadRow): Promise<void> {
+      const { rows } = await db
+        .raw(
+          `with spent as (
+             update oidc_payloads set consumed_at = now() where model = ? and id = ? and consumed_at is null returning 1
+           )
+           insert into oidc_payloads (model, id, payload, grant_id, user_code, uid, expires_at)
+           select ?, ?, ?::jsonb, ?, ?, ?, ? where exists (select 1 from spent)
+           on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, user_code = excluded.user_code, uid = excluded.uid, expires_at = excluded.expires_at
+           returning 1 as stored`,
+          [row.model, oldId, row.model, row.id, row.payload, row.grant_id, row.user_code, row.uid, row.expires_at],
+        )
+        .options(prepared(db, 'refresh_token_rotate'));
+      if (rows.length === 0) await this.#lostRace(oldId);
     }
 
     // Ids come from requests: one PostgreSQL cannot compare (a NUL…) names nothing stored.
@@ -97,11 +74,10 @@ export function createAdapterClass(db: Database, clientScope?: ClientScopeExpans
         const client = await findClientForRequest(db, id);
         return client && clientMetadataFor(client, clientScope);
       }
-      const reads = requestReads();
-      const key = `${this.model}:${id}`;
-      if (reads?.has(key)) return structuredClone(reads.get(key));
+      const earlier = readEarlier(this.model, id);
+      if (earlier.found) return earlier.payload;
       const payload = await this.#findWhere({ id });
-      if (SINGLE_USE.has(this.model)) reads?.set(key, structuredClone(payload));
+      if (SINGLE_USE.has(this.model)) rememberRead(this.model, id, payload);
       return payload;
     }
 
@@ -121,9 +97,19 @@ export function createAdapterClass(db: Database, clientScope?: ClientScopeExpans
      */
     async consume(id: string): Promise<void> {
       if (unstorableText(id)) return;
-      this.#forget(id);
+      forgetRead(this.model, id);
+      // A rotated refresh token is spent by the statement that stores its successor (#rotate).
+      if (this.model === 'RefreshToken' && deferSpend(this.model, id, () => this.#spend(id))) return;
+      await this.#spend(id);
+    }
+
+    async #spend(id: string): Promise<void> {
       const spent = await db('oidc_payloads').where({ model: this.model, id }).whereNull('consumed_at').update({ consumed_at: db.fn.now() }).options(prepared(db, 'payload_consume'));
-      if (spent > 0 || !SINGLE_USE.has(this.model)) return;
+      if (spent === 0 && SINGLE_USE.has(this.model)) await this.#lostRace(id);
+    }
+
+    /** Another request spent the token first: a replay, answered as oidc-provider answers one. */
+    async #lostRace(id: string): Promise<never> {
       const row = await db('oidc_payloads').select('grant_id').where({ model: this.model, id }).first();
       if (row?.grant_id) await revokeGrant(db, row.grant_id);
       throw new errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : 'code'} already used`);
@@ -131,18 +117,14 @@ export function createAdapterClass(db: Database, clientScope?: ClientScopeExpans
 
     async destroy(id: string): Promise<void> {
       if (unstorableText(id)) return;
-      this.#forget(id);
+      forgetRead(this.model, id);
       await db('oidc_payloads').where({ model: this.model, id }).delete();
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
       if (unstorableText(grantId)) return;
-      requestReads()?.clear();
+      forgetAllReads();
       await db('oidc_payloads').where({ grant_id: grantId }).delete();
-    }
-
-    #forget(id: string) {
-      requestReads()?.delete(`${this.model}:${id}`);
     }
 
     async #findWhere(where: { id: string } | { uid: string } | { user_code: string }): Promise<AdapterPayload | undefined> {
