@@ -28,22 +28,27 @@ export const extraClientMetadata = ['default_resource', 'allowed_resources', 'pa
 
 /**
  * What a client's scope implies (organization scopes, see organization-scopes.ts); `version` changes
- * whenever `expand` would give another answer for the same scope.
+ * whenever `expand` would give another answer for the same scope; `needed` tells whether the
+ * request in progress needs it at all.
  */
-export type ClientScopeExpansion = { expand(scope: string): string; version(): number };
+export type ClientScopeExpansion = { expand(scope: string, everyOrganization: boolean): string; version(): number; needed(): boolean };
 
 /**
- * A client's metadata as handed to oidc-provider, built once per kept (frozen) client row and scope
- * version: building it, with the organization scopes, was a tenth of a client_credentials request's
- * CPU. Each request gets its own copy, since oidc-provider may adjust what it is given.
+ * A client's metadata as handed to oidc-provider, built once per kept (frozen) client row, scope
+ * version and kind (with every organization scope, or only for requests that name one): building
+ * it, and oidc-provider hashing and splitting the long scope list, was a tenth of a
+ * client_credentials request's CPU. Each request gets its own copy, since oidc-provider may adjust
+ * what it is given.
  */
-const built = new WeakMap<Client, { version: number; metadata: ClientMetadata }>();
+type Built = { version: number; metadata: ClientMetadata };
+const built = new WeakMap<Client, { narrow?: Built; every?: Built }>();
 export function clientMetadataFor(client: Client, scope?: ClientScopeExpansion): AdapterPayload {
-  const version = scope?.version() ?? 0;
   let b = built.get(client);
-  if (!b || b.version !== version) {
-    b = { version, metadata: toClientMetadata(client, scope?.expand) };
-    built.set(client, b);
-  }
-  return Object.fromEntries(Object.entries(b.metadata).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v && typeof v === 'object' ? { ...v } : v])) as AdapterPayload;
+  if (!b) built.set(client, (b = {}));
+  const every = scope?.needed() ?? false;
+  const version = scope?.version() ?? 0;
+  const slot = every ? 'every' : 'narrow';
+  if (b[slot]?.version !== version) b[slot] = { version, metadata: toClientMetadata(client, scope && ((s) => scope.expand(s, every))) };
+  const { metadata } = b[slot]!;
+  return Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v && typeof v === 'object' ? { ...v } : v])) as AdapterPayload;
 }

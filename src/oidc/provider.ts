@@ -14,7 +14,7 @@ import { watchProviderEvents } from './events.ts';
 import { answerDatabaseUnavailable } from './database-unavailable.ts';
 import { ADMIN_SCOPES } from '../bootstrap.ts';
 import { interactionPolicyWithOrganizations } from './organization-policy.ts';
-import { expandOrganizationScopes } from './organization-scopes.ts';
+import { expandOrganizationScopes, requestMayNameOrganizations } from './organization-scopes.ts';
 import { knownScopeCount } from './internals.ts';
 import { recordGrantContext } from './grant-context-recorder.ts';
 import { spendPendingTokens } from './pending-spend.ts';
@@ -49,8 +49,9 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
   let provider: Provider | undefined;
   const configuration: Configuration = {
     adapter: createAdapterClass(db, {
-      expand: (scope) => (provider ? expandOrganizationScopes(provider, scope) : scope),
+      expand: (scope, everyOrganization) => (provider ? expandOrganizationScopes(provider, scope, everyOrganization) : scope),
       version: () => (provider ? knownScopeCount(provider) : 0),
+      needed: requestMayNameOrganizations,
     }),
     jwks: { keys: signingKeys },
     cookies: {
