@@ -86,17 +86,28 @@ async function warmUp(child: Child, load: () => Promise<Load>): Promise<void> {
   await measure(child.url, await load(), 10, quick ? 1 : 3);
 }
 
-/** Measures one scenario at each connection count; `load` is built anew for each (fresh refresh chains). */
-async function scenario(server: string, child: Child, name: string, load: (connections: number) => Promise<Load>): Promise<void> {
+/**
+ * Measures one scenario at each connection count; `load` is built anew for each (fresh refresh
+ * chains). With `pair`, the baseline's counterpart is measured just before each measurement, so a
+ * target's ratio compares two windows a few seconds apart rather than minutes (this VM's speed
+ * drifts by tens of percent between minutes).
+ */
+async function scenario(server: string, child: Child, name: string, load: (connections: number) => Promise<Load>, pair?: { scenario: string; load: (connections: number) => Promise<Load> }): Promise<void> {
   if (!wanted(name)) return;
   for (const connections of LATENCY_SCENARIOS.has(name) ? [1, ...CONNECTIONS] : CONNECTIONS) {
-    const l = await load(connections);
-    const before = cpuSnapshot(child.pid);
-    const m = await measure(child.url, l, connections, durationS);
-    const cpu = perRequest(before, cpuSnapshot(child.pid), m.requests, server);
-    runs.push({ server, scenario: name, connections, ...m, ...cpu });
-    log(`${server} ${name} ${connections} conn: ${m.rps} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${m.errors} errors, CPU ${cpu.cpuMsPerRequest} ms/req (PostgreSQL ${cpu.postgresCpuMsPerRequest ?? '-'})`);
+    const own = await load(connections);
+    const paired = pair && baseline ? await pair.load(connections) : undefined;
+    if (paired) await measureInto('baseline', baseline!, pair!.scenario, connections, paired, server);
+    await measureInto(server, child, name, connections, own);
   }
+}
+
+async function measureInto(server: string, child: Child, name: string, connections: number, load: Load, pairedWith?: string): Promise<void> {
+  const before = cpuSnapshot(child.pid);
+  const m = await measure(child.url, load, connections, durationS);
+  const cpu = perRequest(before, cpuSnapshot(child.pid), m.requests, server);
+  runs.push({ server, scenario: name, connections, ...m, ...cpu, ...(pairedWith ? { pairedWith } : {}) });
+  log(`${server}${pairedWith ? ` (paired with ${pairedWith})` : ''} ${name} ${connections} conn: ${m.rps} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${m.errors} errors, CPU ${cpu.cpuMsPerRequest} ms/req (PostgreSQL ${cpu.postgresCpuMsPerRequest ?? '-'})`);
 }
 
 /** CPU per request of the server (and of PostgreSQL, for a server using it) over one measurement. */
@@ -116,7 +127,12 @@ function profileArgs(server: string): string[] {
   return ['--cpu-prof', '--cpu-prof-dir', dir];
 }
 
-async function runBaseline(keys: JWK[]): Promise<void> {
+/** The baseline server, kept running for the whole run: Tessera's target scenarios are paired with it. */
+let baseline: Child | undefined;
+const baselineCc = { scenario: 'client_credentials', load: async () => ccLoad() };
+const baselineRefresh = { scenario: 'refresh', load: async (c: number) => refreshLoad(BENCH.client, await baselineRefreshTokens(baseline!.url, c)) };
+
+async function startBaseline(keys: JWK[]): Promise<Child> {
   const port = await freePort();
   const setup: BaselineSetup = {
     keys,
@@ -127,15 +143,12 @@ async function runBaseline(keys: JWK[]): Promise<void> {
     accountId: 'bench-account',
   };
   const child = await startChild('baseline', ['--import', 'tsx', 'bench/baseline-server.ts'], { BENCH_PORT: String(port), BENCH_SETUP: JSON.stringify(setup) }, `http://127.0.0.1:${port}`, { nodeArgs: profileArgs('baseline') });
-  try {
-    await warmUp(child, async () => refreshLoad(BENCH.client, await baselineRefreshTokens(child.url, 10)));
-    await scenario('baseline', child, 'client_credentials', async () => ccLoad());
-    await scenario('baseline', child, 'refresh', async (c) => refreshLoad(BENCH.client, await baselineRefreshTokens(child.url, c)));
-    const opaque = await clientCredentialsToken(child.url, BENCH.client, { scope: 'read', resource: BENCH.opaqueResource });
-    await scenario('baseline', child, 'introspection', async () => introspectionLoad(opaque));
-  } finally {
-    await child.stop();
-  }
+  await warmUp(child, async () => refreshLoad(BENCH.client, await baselineRefreshTokens(child.url, 10)));
+  await scenario('baseline', child, 'client_credentials', baselineCc.load);
+  await scenario('baseline', child, 'refresh', async (c) => refreshLoad(BENCH.client, await baselineRefreshTokens(child.url, c)));
+  const opaque = await clientCredentialsToken(child.url, BENCH.client, { scope: 'read', resource: BENCH.opaqueResource });
+  await scenario('baseline', child, 'introspection', async () => introspectionLoad(opaque));
+  return child;
 }
 
 async function startTessera(name: string, target: DatabaseTarget, extra: Record<string, string> = {}): Promise<Child> {
@@ -171,8 +184,8 @@ async function runTessera(server: string, target: DatabaseTarget, webhookUrl: st
   let child = await startTessera(server, target);
   try {
     await warmUp(child, refreshOf(child, BENCH.client).bind(null, 10));
-    await scenario(server, child, 'client_credentials', async () => ccLoad());
-    await scenario(server, child, 'refresh', refreshOf(child, BENCH.client));
+    await scenario(server, child, 'client_credentials', async () => ccLoad(), baselineCc);
+    await scenario(server, child, 'refresh', refreshOf(child, BENCH.client), baselineRefresh);
     await scenario(server, child, 'refresh+module_hook', refreshOf(child, BENCH.moduleClient));
     await scenario(server, child, 'refresh+webhook', refreshOf(child, BENCH.webhookClient));
     const opaque = wanted('introspection') ? await clientCredentialsToken(child.url, BENCH.client, { scope: 'read', resource: BENCH.opaqueResource }) : '';
@@ -201,8 +214,8 @@ async function runTessera(server: string, target: DatabaseTarget, webhookUrl: st
     child = await startTessera(workers, target, { TESSERA_WORKERS: '2' });
     try {
       await warmUp(child, refreshOf(child, BENCH.client).bind(null, 10));
-      await scenario(workers, child, 'client_credentials', async () => ccLoad());
-      await scenario(workers, child, 'refresh', refreshOf(child, BENCH.client));
+      await scenario(workers, child, 'client_credentials', async () => ccLoad(), baselineCc);
+      await scenario(workers, child, 'refresh', refreshOf(child, BENCH.client), baselineRefresh);
     } finally {
       await stopTessera(child);
     }
@@ -252,7 +265,7 @@ async function main() {
   const started = Date.now();
   const keys = await signingKeys();
   log(`duration ${durationS} s per measurement, connections ${CONNECTIONS.join(' and ')} (and 1 for ${[...LATENCY_SCENARIOS].join(', ')})`);
-  await runBaseline(keys);
+  baseline = await startBaseline(keys);
 
   const hookPort = await freePort();
   const receiver = await startChild('webhook receiver', ['--import', 'tsx', 'hooks/example-webhook-receiver.ts'], { PORT: String(hookPort), TESSERA_PAYLOAD_HOOK_SECRET: BENCH.webhookSecret }, `http://127.0.0.1:${hookPort}`, {
@@ -272,6 +285,7 @@ async function main() {
     else log('no DATABASE_URL: PostgreSQL skipped');
   } finally {
     await receiver.stop();
+    await baseline.stop();
   }
 
   const results: Results = {
