@@ -7,6 +7,7 @@ import { migrateLatest } from './db/migrate.ts';
 import { ensureProviderSecrets, loadSigningKeys } from './storage/keys.ts';
 import { purgeExpired } from './storage/oidc-adapter.ts';
 import { purgeLoginFailures } from './storage/login-failures.ts';
+import { vacuumEmbedded } from './db/embedded-vacuum.ts';
 import { ensureAdminClient } from './bootstrap.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createApp } from './http/app.ts';
@@ -49,6 +50,7 @@ export async function startServer(settings: Settings, log: Logger, print: (text:
       try {
         const removed = (await purgeExpired(db)) + (await purgeLoginFailures(db, settings.loginLimits.windowS));
         if (removed) log.debug('expired rows purged', { removed });
+        if (!('url' in settings.database)) await vacuumEmbedded(db);
       } catch (err) {
         log.warn('purge failed', { err: (err as Error).message });
       }
