@@ -26,6 +26,8 @@ export type Results = {
   machine: { cpu: string; cores: number; memoryGiB: number; os: string };
   versions: Record<string, string>;
   options: { durationS: number; connections: number[]; quick: boolean; storedTokens: number };
+  /** What the harness did differently on this machine, and why. */
+  notes?: string[];
   runs: RunRow[];
 };
 
@@ -112,6 +114,7 @@ export function markdown(r: Results): string {
   lines.push('');
   lines.push(`- Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, ${r.machine.os}`);
   lines.push(`- Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  for (const note of r.notes ?? []) lines.push(`- Note: ${note}`);
   lines.push('');
   lines.push('| server | scenario | connections | req/s | p50 ms | p99 ms | errors | × baseline req/s | server CPU ms/req | PostgreSQL CPU ms/req |');
   lines.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|');
