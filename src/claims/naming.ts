@@ -100,13 +100,14 @@ export type SizeCheck = { ok: true; bytes: number } | { ok: false; bytes: number
 export const LARGEST_REPORTED = 5;
 
 /**
- * The size budget (SPEC 6): `bytes` is the UTF-8 length of the encoded token; at `limit` it passes,
+ * The size budget (SPEC 6): `bytes` is the UTF-8 length of the encoded token (given as the token, or
+ * as that length when the token is not signed yet); at `limit` it passes,
  * over it the answer names the five largest claims for the log. A claim's size is that of its JSON
  * member, `"name":value`, since a long name costs as much as a long value; an `undefined` value
  * counts 0 (JSON leaves it out). Ties are ordered by name, so the list is deterministic.
  */
-export function checkTokenSize(encodedToken: string, claims: Record<string, unknown>, limit: number): SizeCheck {
-  const bytes = Buffer.byteLength(encodedToken, 'utf8');
+export function checkTokenSize(encodedToken: string | number, claims: Record<string, unknown>, limit: number): SizeCheck {
+  const bytes = typeof encodedToken === 'number' ? encodedToken : Buffer.byteLength(encodedToken, 'utf8');
   if (bytes <= limit) return { ok: true, bytes };
   const largest = Object.entries(claims)
     .map(([claim, value]) => ({ claim, bytes: claimBytes(claim, value) }))

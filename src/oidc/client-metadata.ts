@@ -37,10 +37,10 @@ export type ClientScopeExpansion = { expand(scope: string, everyOrganization: bo
  * A client's metadata as handed to oidc-provider, built once per kept (frozen) client row, scope
  * version and kind (with every organization scope, or only for requests that name one): building
  * it, and oidc-provider hashing and splitting the long scope list, was a tenth of a
- * client_credentials request's CPU. Each request gets its own copy, since oidc-provider may adjust
- * what it is given.
+ * client_credentials request's CPU. It is handed out frozen and shared: oidc-provider only hashes
+ * it, or copies what it needs into a new `Client` when the hash is new.
  */
-type Built = { version: number; metadata: ClientMetadata };
+type Built = { version: number; metadata: AdapterPayload };
 const built = new WeakMap<Client, { narrow?: Built; every?: Built }>();
 export function clientMetadataFor(client: Client, scope?: ClientScopeExpansion): AdapterPayload {
   let b = built.get(client);
@@ -48,7 +48,9 @@ export function clientMetadataFor(client: Client, scope?: ClientScopeExpansion):
   const every = scope?.needed() ?? false;
   const version = scope?.version() ?? 0;
   const slot = every ? 'every' : 'narrow';
-  if (b[slot]?.version !== version) b[slot] = { version, metadata: toClientMetadata(client, scope && ((s) => scope.expand(s, every))) };
-  const { metadata } = b[slot]!;
-  return Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v && typeof v === 'object' ? { ...v } : v])) as AdapterPayload;
+  if (b[slot]?.version !== version) {
+    const metadata = toClientMetadata(client, scope && ((s) => scope.expand(s, every)));
+    b[slot] = { version, metadata: Object.freeze(metadata) as AdapterPayload };
+  }
+  return b[slot]!.metadata;
 }

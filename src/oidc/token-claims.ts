@@ -129,23 +129,24 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
   /** Logs and counts renames and drops, then applies the size budget (a hook failure when over). */
   function finish(ctx: KoaContextWithOIDC, target: Target, protocol: Record<string, unknown>, placed: Record<string, unknown>, p: Payload): Record<string, unknown> {
     let merged: MergeResult = withPayload({ ...protocol, ...placed }, p);
-    const log = deps.log.child({ client_id: ctx.oidc.client?.clientId, target });
+    // Made only when there is something to log: most tokens have nothing to report.
+    const log = () => deps.log.child({ client_id: ctx.oidc.client?.clientId, target });
     for (const r of merged.renamed) {
       deps.metrics.claimRenames.inc({ claim: r.from });
-      log.info('payload claim renamed', { from: r.from, to: r.to });
+      log().info('payload claim renamed', { from: r.from, to: r.to });
     }
     // Renamed names are protected ones (a bounded set); dropped ones may be anything a hook sent,
     // so they are counted without a label and logged cut short.
     for (const d of merged.dropped) {
       deps.metrics.claimDrops.inc();
-      log.warn('payload claim dropped', { claim: d.length > 64 ? `${d.slice(0, 64)}…` : d });
+      log().warn('payload claim dropped', { claim: d.length > 64 ? `${d.slice(0, 64)}…` : d });
     }
     // The token is not signed yet: its size is estimated from the JSON of its claims (base64url: 4/3) plus header and signature.
-    const estimate = 'x'.repeat(Math.ceil((Buffer.byteLength(JSON.stringify(merged.claims)) * 4) / 3) + 140);
+    const estimate = Math.ceil((Buffer.byteLength(JSON.stringify(merged.claims)) * 4) / 3) + 140;
     const size = checkTokenSize(estimate, merged.claims, deps.maxTokenBytes);
     if (!size.ok) {
       deps.metrics.tokenBudgetExceeded.inc({ target });
-      log.warn('token over size budget', { bytes: size.bytes, limit: size.limit, largest: size.largest });
+      log().warn('token over size budget', { bytes: size.bytes, limit: size.limit, largest: size.largest });
       if (p.hookActive && p.claims) {
         deps.metrics.hookFailures.inc({ source: 'budget', cause: 'token_too_large' });
         if (p.policy === 'closed') throw new PayloadHookFailed('token_too_large');

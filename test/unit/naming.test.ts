@@ -403,6 +403,12 @@ test('size budget: under and exactly at the limit pass, one byte over fails', ()
   assert.deepEqual(checkTokenSize('', {}, 0), { ok: true, bytes: 0 });
 });
 
+test('size budget: a length given for a token not signed yet is judged like the token itself', () => {
+  const claims = { sub: 'u1' };
+  assert.deepEqual(checkTokenSize(100, claims, 100), checkTokenSize('t'.repeat(100), claims, 100));
+  assert.deepEqual(checkTokenSize(101, claims, 100), checkTokenSize('t'.repeat(101), claims, 100));
+});
+
 test('size budget counts UTF-8 bytes, not characters', () => {
   assert.deepEqual(checkTokenSize('é'.repeat(50), {}, 100), { ok: true, bytes: 100 });
   const over = checkTokenSize('é'.repeat(51), {}, 100);
