@@ -1,11 +1,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { createHmac } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { startTestServer, freePort, type TestServer } from './support/server.ts';
+import { startReceiver, type Receiver } from './support/receiver.ts';
 import { aClient, aResourceServer, aUser, authorizationRequest, relyingParty } from './support/fixtures.ts';
 import { signIn } from './support/browserless.ts';
 import type { PayloadHookConfigInput } from '../src/hooks/config.ts';
@@ -17,12 +16,12 @@ const PASSWORD = 'correct horse battery';
 type Reply = { status: number; body?: string; delayMs?: number; location?: string };
 const calls: Array<{ input: Record<string, unknown>; signatureValid: boolean }> = [];
 let reply: Reply = { status: 200, body: '{}' };
-let receiver: http.Server;
+let receiver: Receiver;
 let hookUrl: string;
 let server: TestServer;
 
 before(async () => {
-  receiver = http.createServer((req, res) => {
+  receiver = await startReceiver((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -40,14 +39,12 @@ before(async () => {
       else send();
     });
   });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/payload`;
+  hookUrl = receiver.url;
   server = await startTestServer();
 });
 after(async () => {
   await server.stop();
-  receiver.closeAllConnections();
-  await new Promise((r) => receiver.close(r));
+  await receiver.stop();
 });
 
 async function clientWithHook(hook: PayloadHookConfigInput, extra: Parameters<typeof aClient>[1] = {}) {

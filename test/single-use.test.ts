@@ -6,39 +6,34 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { startTestServer, type TestServer } from './support/server.ts';
+import { startReceiver, type Receiver } from './support/receiver.ts';
 import { aClient, aUser, authorizationRequest, relyingParty, REDIRECT_URI } from './support/fixtures.ts';
 import { signIn } from './support/browserless.ts';
 
 // A payload hook that answers after a pause: every racing request has read the refresh token
 // (unspent) before any of them gets to spend it.
 const HOOK_DELAY_MS = 300;
-let receiver: http.Server;
-let hookUrl: string;
+let receiver: Receiver;
 let server: TestServer;
 before(async () => {
-  receiver = http.createServer((req, res) => {
+  receiver = await startReceiver((req, res) => {
     req.resume();
     req.on('end', () => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), HOOK_DELAY_MS));
   });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/payload`;
   server = await startTestServer();
 });
 after(async () => {
   await server.stop();
-  receiver.closeAllConnections();
-  await new Promise((r) => receiver.close(r));
+  await receiver.stop();
 });
 
 const RACERS = 6;
 
 async function signedIn(scope: string, slowHook = false) {
   const user = await aUser(server.db);
-  const client = await aClient(server.db, slowHook ? { payload_hook: { url: hookUrl, secret: 'single-use-hook-secret-0123', timeout_ms: 5000 } } : {});
+  const client = await aClient(server.db, slowHook ? { payload_hook: { url: receiver.url, secret: 'single-use-hook-secret-0123', timeout_ms: 5000 } } : {});
   const config = await relyingParty(server.issuer, client.client_id, client.client_secret);
   const req = await authorizationRequest(config, { scope, prompt: 'consent' });
   const landed = await signIn(req.url, server.issuer, user.username, 'correct horse battery');
