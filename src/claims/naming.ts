@@ -71,7 +71,7 @@ export function mergePayload(base: Record<string, unknown>, payload: Record<stri
   for (const [name, value] of entries) {
     if (!validName(name)) dropped.push(name);
     else if (taken(name)) colliding.push([name, value]);
-    else define(claims, name, structuredClone(value));
+    else define(claims, name, copyOf(value));
   }
   for (const [name, value] of colliding) {
     const to = `${RENAME_PREFIX}${name}`;
@@ -79,10 +79,15 @@ export function mergePayload(base: Record<string, unknown>, payload: Record<stri
       dropped.push(name);
       continue;
     }
-    define(claims, to, structuredClone(value));
+    define(claims, to, copyOf(value));
     renamed.push({ from: name, to });
   }
   return { claims, renamed, dropped };
+}
+
+/** A deep copy of an object or array; strings, numbers, booleans and null are immutable already. */
+function copyOf(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? structuredClone(value) : value;
 }
 
 function validName(name: string): boolean {
