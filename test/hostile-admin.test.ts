@@ -116,3 +116,15 @@ test('headers over Node\'s limit get 431; the process survives and the next requ
   const long = await send(url, { headers: { authorization: `Bearer ${'é'.repeat(4000)}` } });
   assert.equal(long.status, 401);
 });
+
+test('the admin API answers only under /admin/v1 spelled exactly; any other spelling is not it', async () => {
+  for (const path of ['/ADMIN/v1/users', '/Admin/v1/users', '/admin/V1/users', '/ADMIN/v1/openapi.json']) {
+    const res = await fetch(`${server.issuer}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 404, path);
+    assert.doesNotMatch(await res.text(), /"username"/, path);
+  }
+  // Under the exact prefix, a route spelled in another case still passes authentication first.
+  const noToken = await fetch(`${server.issuer}/admin/v1/USERS`);
+  assert.equal(noToken.status, 401);
+  assert.match(noToken.headers.get('content-type') ?? '', /^application\/problem\+json/);
+});

@@ -30,7 +30,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errorBoundary());
   app.use(securityHeaders());
   app.use(refuseUnstorableParams());
-  app.use(onlyFor(/^\/(healthz|readyz)\/?$/i, healthRoutes(deps.db).routes()));
+  app.use(onlyFor(/^\/(healthz|readyz)\/?$/, healthRoutes(deps.db).routes()));
   app.use(metricsRoute(deps.metrics));
   app.use(async (ctx, next) => {
     if (ctx.path !== '/assets/tessera.css') return next();
@@ -38,8 +38,8 @@ export function createApp(deps: AppDeps): Koa {
     ctx.set('cache-control', 'public, max-age=3600');
     ctx.body = stylesheet;
   });
-  app.use(onlyFor(/^\/interaction(\/|$)/i, interactionRoutes(deps).routes()));
-  app.use(onlyFor(/^\/admin\/v1(\/|$)/i, adminRouter(deps).routes()));
+  app.use(onlyFor(/^\/interaction(\/|$)/, interactionRoutes(deps).routes()));
+  app.use(onlyFor(/^\/admin\/v1(\/|$)/, adminRouter(deps).routes()));
   app.use(organizationScopeRegistrar(deps.provider, deps.db));
   const providerHandler = deps.provider.callback();
   app.use(async (ctx) => {
@@ -50,8 +50,10 @@ export function createApp(deps: AppDeps): Koa {
 }
 
 /**
- * Runs a router only for the paths it can match (a superset: routers match without regard to case
- * or a trailing slash), so a token request does not pay for trying every admin route.
+ * Runs a router only under its own path, spelled exactly: a token request does not pay for trying
+ * every admin route, and a router never sees a path its own middleware would not match. (Routes
+ * match without regard to case but a router's `use()` layers do not: `/ADMIN/v1/users` reached
+ * the users route without passing the admin API's authentication and error layers.)
  */
 function onlyFor<C>(paths: RegExp, middleware: Koa.Middleware<Koa.DefaultState, C>): Koa.Middleware<Koa.DefaultState, C> {
   return (ctx, next) => (paths.test(ctx.path) ? middleware(ctx, next) : next());
