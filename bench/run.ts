@@ -139,7 +139,8 @@ function profileArgs(server: string): string[] {
 /** The baseline server, kept running for the whole run: Tessera's target scenarios are paired with it. */
 let baseline: Child | undefined;
 const baselineCc = { scenario: 'client_credentials', load: async () => ccLoad() };
-const baselineRefresh = { scenario: 'refresh', load: async (c: number) => refreshLoad(BENCH.client, await baselineRefreshTokens(baseline!.url, c)) };
+const baselineRefreshOf = (child: Child) => async (c: number) => refreshLoad(BENCH.client, await baselineRefreshTokens(child.url, c));
+const baselineRefresh = { scenario: 'refresh', load: async (c: number) => baselineRefreshOf(baseline!)(c) };
 
 async function startBaseline(keys: JWK[]): Promise<Child> {
   const port = await freePort();
@@ -152,9 +153,9 @@ async function startBaseline(keys: JWK[]): Promise<Child> {
     accountId: 'bench-account',
   };
   const child = await startChild('baseline', ['--import', 'tsx', 'bench/baseline-server.ts'], { BENCH_PORT: String(port), BENCH_SETUP: JSON.stringify(setup) }, `http://127.0.0.1:${port}`, { nodeArgs: profileArgs('baseline') });
-  await warmUp(child, async () => refreshLoad(BENCH.client, await baselineRefreshTokens(child.url, 10)));
+  await warmUp(child, () => baselineRefreshOf(child)(10));
   await scenario('baseline', child, 'client_credentials', baselineCc.load);
-  await scenario('baseline', child, 'refresh', async (c) => refreshLoad(BENCH.client, await baselineRefreshTokens(child.url, c)));
+  await scenario('baseline', child, 'refresh', baselineRefreshOf(child));
   const opaque = await clientCredentialsToken(child.url, BENCH.client, { scope: 'read', resource: BENCH.opaqueResource });
   await scenario('baseline', child, 'introspection', async () => introspectionLoad(opaque));
   return child;

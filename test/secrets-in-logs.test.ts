@@ -6,10 +6,9 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { startTestServer, type TestServer } from './support/server.ts';
+import { startReceiver, type Receiver } from './support/receiver.ts';
 import { authorizationRequest, relyingParty, REDIRECT_URI, unique } from './support/fixtures.ts';
 import { UserAgent } from './support/browserless.ts';
 import { adminApi } from './support/admin.ts';
@@ -17,21 +16,19 @@ import { adminApi } from './support/admin.ts';
 const ADMIN_SECRET = 'test-admin-secret-0123456789';
 const HOOK_SECRET = 'hook-secret-f00dfeedc0ffee42';
 let hookFails = false;
-let receiver: http.Server;
+let receiver: Receiver;
 let server: TestServer;
 before(async () => {
-  receiver = http.createServer((req, res) => {
+  receiver = await startReceiver((req, res) => {
     req.resume();
     req.on('end', () => (hookFails ? res.writeHead(500).end('{}') : res.writeHead(200, { 'content-type': 'application/json' }).end('{"tier":"gold"}')));
   });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   process.env.TEST_LOG_LEVEL = 'debug';
   server = await startTestServer({ TESSERA_LOG_LEVEL: 'debug' });
 });
 after(async () => {
   await server.stop();
-  receiver.closeAllConnections();
-  await new Promise((r) => receiver.close(r));
+  await receiver.stop();
 });
 
 test('a run of every flow at debug level writes no secret to the log', async () => {
@@ -51,7 +48,7 @@ test('a run of every flow at debug level writes no secret to the log', async () 
   const username = unique('logs');
   const user = (await api('POST', '/users', { body: { username, password, email: 'logs@example.com' } })).json;
   assert.ok(user.id);
-  const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  const hookUrl = receiver.url;
   const created = await api('POST', '/clients', {
     body: {
       client_name: 'Logs',

@@ -111,8 +111,8 @@ export const LARGEST_REPORTED = 5;
  * member, `"name":value`, since a long name costs as much as a long value; an `undefined` value
  * counts 0 (JSON leaves it out). Ties are ordered by name, so the list is deterministic.
  */
-export function checkTokenSize(encodedToken: string | number, claims: Record<string, unknown>, limit: number): SizeCheck {
-  const bytes = typeof encodedToken === 'number' ? encodedToken : Buffer.byteLength(encodedToken, 'utf8');
+export function checkTokenSize(token: string | number, claims: Record<string, unknown>, limit: number): SizeCheck {
+  const bytes = typeof token === 'number' ? token : Buffer.byteLength(token, 'utf8');
   if (bytes <= limit) return { ok: true, bytes };
   const largest = Object.entries(claims)
     .map(([claim, value]) => ({ claim, bytes: claimBytes(claim, value) }))

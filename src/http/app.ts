@@ -1,4 +1,5 @@
 import Koa from 'koa';
+import type Router from '@koa/router';
 import type Provider from 'oidc-provider';
 import type { Database } from '../db/connect.ts';
 import type { Logger } from '../log.ts';
@@ -30,7 +31,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errorBoundary());
   app.use(securityHeaders());
   app.use(refuseUnstorableParams());
-  app.use(onlyFor(/^\/(healthz|readyz)\/?$/, healthRoutes(deps.db).routes()));
+  app.use(healthRoutes(deps.db));
   app.use(metricsRoute(deps.metrics));
   app.use(async (ctx, next) => {
     if (ctx.path !== '/assets/tessera.css') return next();
@@ -38,8 +39,8 @@ export function createApp(deps: AppDeps): Koa {
     ctx.set('cache-control', 'public, max-age=3600');
     ctx.body = stylesheet;
   });
-  app.use(onlyFor(/^\/interaction(\/|$)/, interactionRoutes(deps).routes()));
-  app.use(onlyFor(/^\/admin\/v1(\/|$)/, adminRouter(deps).routes()));
+  app.use(underItsPrefix(interactionRoutes(deps)));
+  app.use(underItsPrefix(adminRouter(deps)));
   app.use(organizationScopeRegistrar(deps.provider, deps.db));
   const providerHandler = deps.provider.callback();
   app.use(async (ctx) => {
@@ -50,13 +51,16 @@ export function createApp(deps: AppDeps): Koa {
 }
 
 /**
- * Runs a router only under its own path, spelled exactly: a token request does not pay for trying
+ * Runs a router only under its prefix, spelled exactly: a token request does not pay for trying
  * every admin route, and a router never sees a path its own middleware would not match. (Routes
  * match without regard to case but a router's `use()` layers do not: `/ADMIN/v1/users` reached
  * the users route without passing the admin API's authentication and error layers.)
  */
-function onlyFor<C>(paths: RegExp, middleware: Koa.Middleware<Koa.DefaultState, C>): Koa.Middleware<Koa.DefaultState, C> {
-  return (ctx, next) => (paths.test(ctx.path) ? middleware(ctx, next) : next());
+function underItsPrefix(router: Router): Koa.Middleware {
+  const prefix = router.opts.prefix;
+  if (!prefix) throw new Error('underItsPrefix needs a router with a prefix');
+  const routes = router.routes() as unknown as Koa.Middleware;
+  return (ctx, next) => (ctx.path === prefix || ctx.path.startsWith(`${prefix}/`) ? routes(ctx, next) : next());
 }
 
 /**

@@ -7,7 +7,6 @@ import { NewUser, UserPatch, type User } from '../model/user.ts';
 
 /** Every column of a user but the password hash. */
 export const USER_COLUMNS = ['id', 'username', 'email', 'email_verified', 'name', 'given_name', 'family_name', 'external_id', 'enabled', 'claims', 'created_at', 'updated_at'];
-const columns = USER_COLUMNS;
 
 /** A user row read as JSON (inside a larger statement): timestamps come back as text. */
 export function userFromJson(row: Omit<User, 'created_at' | 'updated_at'> & { created_at: string; updated_at: string }): User {
@@ -20,7 +19,7 @@ export async function createUser(db: Database, input: NewUser, passwordCost: num
   try {
     const [row] = await db('users')
       .insert({ ...rest, claims: JSON.stringify(claims ?? {}), password_hash })
-      .returning(columns);
+      .returning(USER_COLUMNS);
     return row as User;
   } catch (err) {
     if (isUniqueViolation(err)) throw new Conflict('a user with this username or external_id already exists');
@@ -30,7 +29,7 @@ export async function createUser(db: Database, input: NewUser, passwordCost: num
 
 export async function findUserById(db: Database, id: string): Promise<User | undefined> {
   if (!isUuid(id)) return undefined;
-  return db('users').select(columns).where({ id }).first().options(prepared(db, 'user_by_id'));
+  return db('users').select(USER_COLUMNS).where({ id }).first().options(prepared(db, 'user_by_id'));
 }
 
 /** For login only: the one place the password hash leaves the table. */
@@ -38,7 +37,7 @@ export async function findUserForLogin(db: Database, username: string): Promise<
   // No stored username holds a NUL or a lone surrogate, and PostgreSQL would refuse to compare one.
   if (unstorableText(username)) return undefined;
   return db('users')
-    .select([...columns, 'password_hash'])
+    .select([...USER_COLUMNS, 'password_hash'])
     .whereRaw('lower(username) = lower(?)', [username])
     .first();
 }
@@ -48,7 +47,7 @@ export function isUuid(value: string): boolean {
 }
 
 export async function findUsers(db: Database, q: { username?: string; email?: string; external_id?: string; limit: number }): Promise<User[]> {
-  const query = db('users').select(columns).orderBy('username').limit(q.limit);
+  const query = db('users').select(USER_COLUMNS).orderBy('username').limit(q.limit);
   if (q.username !== undefined) query.whereRaw('lower(username) = lower(?)', [q.username]);
   if (q.email !== undefined) query.whereRaw('lower(email) = lower(?)', [q.email]);
   if (q.external_id !== undefined) query.where({ external_id: q.external_id });
@@ -61,7 +60,7 @@ export async function updateUser(db: Database, id: string, patch: UserPatch, pas
   if (claims !== undefined) values.claims = JSON.stringify(claims);
   if (password !== undefined) values.password_hash = await hashPassword(password, passwordCost);
   try {
-    const [row] = await db('users').where({ id }).update(values).returning(columns);
+    const [row] = await db('users').where({ id }).update(values).returning(USER_COLUMNS);
     return row as User | undefined;
   } catch (err) {
     if (isUniqueViolation(err)) throw new Conflict('a user with this username or external_id already exists');
