@@ -300,6 +300,29 @@ test('a stored setting that no longer validates: bad_config, policy kept, nothin
   await expectFailure(ctx2, { module: '../outside.mjs' }, 'bad_config', 'closed', 'module');
 });
 
+test('a kept (frozen) setting is checked once, yet every call answers by it; a replaced or edited setting counts at once', T, async () => {
+  const ctx = setup();
+  const s = await answering(200, { a: 1 });
+  // As a kept client row hands it out: frozen.
+  const bad = Object.freeze({ url: s.url, secret: 'short', failure: 'open' as const });
+  for (let i = 0; i < 3; i++) assert.deepEqual(await ctx.runner.run(bad, input(), 'client:billing-app'), { status: 'failed', cause: 'bad_config', policy: 'open', source: 'webhook' });
+  assert.equal(ctx.failures('webhook', 'bad_config'), 3, 'every call is counted');
+  assert.equal(ctx.logs().filter((l) => l.msg === 'payload hook failed').length, 3, 'and logged');
+  assert.equal(s.requests, 0);
+
+  // The client's setting fixed through the admin API arrives as a new object.
+  const fixed = Object.freeze(webhook(s.url));
+  for (let i = 0; i < 2; i++) assert.deepEqual(await ctx.runner.run(fixed, input(), 'client:billing-app'), { status: 'ok', claims: { a: 1 }, source: 'webhook', cached: false });
+  assert.equal(s.requests, 2);
+
+  // A setting that is not frozen may change under the runner: it is checked at every call.
+  const editable = webhook(s.url) as { secret: string };
+  assert.equal((await ctx.runner.run(editable as PayloadHookConfigInput, input(), 'client:billing-app')).status, 'ok');
+  editable.secret = 'short';
+  assert.equal((await ctx.runner.run(editable as PayloadHookConfigInput, input(), 'client:billing-app')).status, 'failed');
+  assert.equal(ctx.failures('webhook', 'bad_config'), 4);
+});
+
 // ---------------------------------------------------------------- module hooks
 
 // Module paths are written as SPEC 5 does (`hooks/x.ts`), relative to the hooks directory setting.

@@ -107,5 +107,6 @@ export function hookFromEnv(env: NodeJS.ProcessEnv): PayloadHookConfig | undefin
     const lines = parsed.error.issues.map((i) => `${names[String(i.path[0])] ?? i.path.join('.')}: ${i.message}`);
     throw new SettingsError(`invalid payload hook settings:\n  ${lines.join('\n  ')}`);
   }
-  return parsed.data;
+  // Frozen: fixed for the life of the process, so the hook runner checks it once.
+  return Object.freeze(parsed.data);
 }

@@ -55,6 +55,32 @@ function target(config: PayloadHookConfig): string {
   }
 }
 
+type Checked =
+  | { ok: true; config: PayloadHookConfig; source: HookSource; policy: FailurePolicy; target: string; fingerprint: string }
+  | { ok: false; source: HookSource; policy: FailurePolicy; invalid: string[] };
+
+function checkSetting(raw: PayloadHookConfigInput): Checked {
+  const parsed = PayloadHookConfig.safeParse(raw);
+  if (!parsed.success) {
+    // A stored setting that no longer validates: the policy it asks for, if readable, else closed.
+    return {
+      ok: false,
+      source: raw && typeof raw === 'object' && 'url' in raw ? 'webhook' : 'module',
+      policy: (raw as { failure?: unknown } | undefined)?.failure === 'open' ? 'open' : 'closed',
+      invalid: parsed.error.issues.map((i) => i.path.join('.') || '(root)'),
+    };
+  }
+  const config = parsed.data;
+  return {
+    ok: true,
+    config,
+    source: isWebhook(config) ? 'webhook' : 'module',
+    policy: config.failure,
+    target: target(config),
+    fingerprint: sha256(stableStringify(isWebhook(config) ? { url: config.url, secret: config.secret } : { module: config.module })),
+  };
+}
+
 export function createHookRunner(options: HookRunnerOptions): HookRunner {
   const { log, metrics, now } = options;
   const modules = createModuleHooks(options.hooksDir);
@@ -68,22 +94,28 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
     return { status: 'failed', cause, policy, source };
   }
 
+  /**
+   * A setting, validated, with what names it: once per frozen setting object rather than at every
+   * token. A client's setting is one frozen object for as long as its row is kept (read-cache), the
+   * environment's for the life of the process; anything else is checked at every call.
+   */
+  const checked = new WeakMap<object, Checked>();
+  function check(raw: PayloadHookConfigInput): Checked {
+    const keep = raw !== null && typeof raw === 'object' && Object.isFrozen(raw);
+    const known = keep ? checked.get(raw) : undefined;
+    if (known) return known;
+    const result = checkSetting(raw);
+    if (keep) checked.set(raw, result);
+    return result;
+  }
+
   async function run(raw: PayloadHookConfigInput, input: HookInput, hookKey: string): Promise<HookOutcome> {
-    const guessedSource: HookSource = raw && typeof raw === 'object' && 'url' in raw ? 'webhook' : 'module';
     const base = { client_id: input.client_id, request_id: input.request_id, hook: hookKey };
-    const parsed = PayloadHookConfig.safeParse(raw);
-    if (!parsed.success) {
-      // A stored setting that no longer validates: the policy it asks for, if readable, else closed.
-      const policy: FailurePolicy = (raw as { failure?: unknown } | undefined)?.failure === 'open' ? 'open' : 'closed';
-      const problems = parsed.error.issues.map((i) => i.path.join('.') || '(root)');
-      return fail(guessedSource, 'bad_config', policy, 'failed', { ...base, invalid: problems });
-    }
-    const config = parsed.data;
-    const source: HookSource = isWebhook(config) ? 'webhook' : 'module';
-    const policy: FailurePolicy = config.failure;
-    const where = target(config);
+    const setting = check(raw);
+    if (!setting.ok) return fail(setting.source, 'bad_config', setting.policy, 'failed', { ...base, invalid: setting.invalid });
+    const { config, source, policy, target: where } = setting;
     // The hook's identity: changing its URL, secret or module gives it a fresh cache and circuit.
-    const identity = `${hookKey}#${sha256(stableStringify(isWebhook(config) ? { url: config.url, secret: config.secret } : { module: config.module }))}`;
+    const identity = `${hookKey}#${setting.fingerprint}`;
     const fields = { ...base, target: where };
 
     const ttlMs = (config.cache_ttl_s ?? 0) * 1000;
