@@ -2,6 +2,9 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import type { Database } from '../db/connect.ts';
 import { saveGrantContext } from '../storage/grant-context.ts';
+import { readSpendableWithClaimSources, type SpendableRead } from '../storage/claim-sources.ts';
+import { rememberRead } from '../storage/request-state.ts';
+import { unstorableText } from '../model/json.ts';
 import { aliasOfScope } from '../claims/scopes.ts';
 import { extendGrantType } from './internals.ts';
 import type { TokenClaims } from './token-claims.ts';
@@ -19,7 +22,9 @@ type Spendable = { clientId?: string; accountId?: string; grantId?: string; scop
  */
 export function computeClaimsBeforeSpending(provider: Provider, db: Database, claims: TokenClaims): void {
   extendGrantType(provider, 'authorization_code', [], (original) => async (ctx) => {
-    await prime(ctx, await provider.AuthorizationCode.find(String(ctx.oidc.params?.code ?? '')));
+    const code = String(ctx.oidc.params?.code ?? '');
+    const preread = await readWithSources('AuthorizationCode', code);
+    await prime(ctx, await provider.AuthorizationCode.find(code), preread);
     return original(ctx);
   });
 
@@ -29,7 +34,9 @@ export function computeClaimsBeforeSpending(provider: Provider, db: Database, cl
       if (!aliasOfScope(`organization:${alias}`)) throw new errors.InvalidRequest('organization must be an organization alias');
       claims.requestSwitch(ctx, alias);
     }
-    await prime(ctx, await provider.RefreshToken.find(String(ctx.oidc.params?.refresh_token ?? ''), { ignoreExpiration: true }));
+    const value = String(ctx.oidc.params?.refresh_token ?? '');
+    const preread = await readWithSources('RefreshToken', value);
+    await prime(ctx, await provider.RefreshToken.find(value, { ignoreExpiration: true }), preread);
     await original(ctx);
     if (alias === undefined) return;
     const grantId = (ctx.oidc.entities.RefreshToken as Spendable | undefined)?.grantId;
@@ -37,10 +44,21 @@ export function computeClaimsBeforeSpending(provider: Provider, db: Database, cl
     if (grantId && active) await saveGrantContext(db, grantId, { organization_id: active.id });
   });
 
+  /**
+   * The token and its claim sources in one statement. The adapter keeps the token for this request,
+   * so the provider's own find (here, and again when it spends it) asks the database nothing.
+   */
+  async function readWithSources(model: 'AuthorizationCode' | 'RefreshToken', id: string): Promise<SpendableRead | undefined> {
+    if (!id || unstorableText(id)) return undefined;
+    const read = await readSpendableWithClaimSources(db, model, id);
+    rememberRead(model, id, read.payload);
+    return read;
+  }
+
   /** Only a token the provider would accept is worth computing claims for; otherwise it answers the error itself. */
-  async function prime(ctx: KoaContextWithOIDC, token: Spendable | undefined) {
+  async function prime(ctx: KoaContextWithOIDC, token: Spendable | undefined, preread: SpendableRead | undefined) {
     if (!token || token.clientId !== ctx.oidc.client?.clientId || token.isExpired || token.consumed) return;
     const resource = typeof token.resource === 'string' ? token.resource : undefined;
-    await claims.prime(ctx, { accountId: token.accountId, grantId: token.grantId, scope: token.scope, ...(resource ? { resourceServer: { audience: resource } } : {}) });
+    await claims.prime(ctx, { accountId: token.accountId, grantId: token.grantId, scope: token.scope, ...(resource ? { resourceServer: { audience: resource } } : {}) }, preread);
   }
 }

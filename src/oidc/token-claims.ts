@@ -2,7 +2,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Database } from '../db/connect.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { readClaimSources } from '../storage/claim-sources.ts';
+import { readClaimSources, type ClaimSourceRows, type SpendableRead } from '../storage/claim-sources.ts';
 import { rememberRead } from '../storage/request-state.ts';
 import type { User } from '../model/user.ts';
 import { organizationRequest, ORGANIZATION_SCOPE, ALL_ORGANIZATIONS_SCOPE, HASURA_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
@@ -48,25 +48,23 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
   /** An organization switch asked for on this request (refresh_token with `organization=<alias>`). */
   const switches = new WeakMap<object, string>();
 
-  async function loadBase(ctx: KoaContextWithOIDC, token?: Parameters<typeof issueContext>[1]): Promise<Base> {
+  async function loadBase(ctx: KoaContextWithOIDC, token?: Parameters<typeof issueContext>[1], preread?: SpendableRead): Promise<Base> {
     const issue = issueContext(ctx, token);
     const chosen = switches.get(ctx);
     if (!issue.accountId) {
       return { issue, sources: { sub: undefined, scopes: issue.scopes, inClaim: [], active: null, privileges: undefined }, requestedScope: ctx.oidc.params?.scope as string | undefined };
     }
     // Only what the granted scopes need is read: a plain `openid profile` issue costs one query.
-    const needsOrganizations = organizationRequest(issue.scopes).kind !== 'none' || chosen !== undefined || issue.scopes.includes(HASURA_SCOPE);
-    // A code or refresh token is read before oidc-provider spends it; the user and the grant it
-    // then reads come with the claims, in the same statement.
-    const spending = issue.grantType === 'refresh_token' || issue.grantType === 'authorization_code';
-    const { memberships, privileges, grant, user, grantPayload } = await readClaimSources(deps.db, {
-      userId: issue.accountId,
-      grantId: issue.grantId,
-      memberships: needsOrganizations,
+    const needs = {
+      memberships: organizationRequest(issue.scopes).kind !== 'none' || chosen !== undefined || issue.scopes.includes(HASURA_SCOPE),
       privileges: issue.scopes.includes(PRIVILEGES_SCOPE),
-      user: spending,
-      grantPayload: spending,
-    });
+    };
+    // A code or refresh token is read before oidc-provider spends it; the user and the grant it
+    // then reads come with the claims, in the same statement (with the token itself when it was
+    // read with its sources and they cover what these scopes need).
+    const spending = issue.grantType === 'refresh_token' || issue.grantType === 'authorization_code';
+    const { memberships, privileges, grant, user, grantPayload } =
+      covering(preread, needs) ?? (await readClaimSources(deps.db, { userId: issue.accountId, grantId: issue.grantId, ...needs, user: spending, grantPayload: spending }));
     if (spending && issue.grantId) rememberRead('Grant', issue.grantId, grantPayload);
     if (chosen !== undefined && !issue.scopes.includes(ORGANIZATION_SCOPE) && !issue.scopes.includes(ALL_ORGANIZATIONS_SCOPE)) {
       throw new errors.InvalidScope('switching organization needs a grant with the organization scope', ORGANIZATION_SCOPE);
@@ -87,9 +85,9 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
     };
   }
 
-  function base(ctx: KoaContextWithOIDC, token?: Parameters<typeof issueContext>[1]): Promise<Base> {
+  function base(ctx: KoaContextWithOIDC, token?: Parameters<typeof issueContext>[1], preread?: SpendableRead): Promise<Base> {
     let p = bases.get(ctx);
-    if (!p) bases.set(ctx, (p = loadBase(ctx, token)));
+    if (!p) bases.set(ctx, (p = loadBase(ctx, token, preread)));
     return p;
   }
 
@@ -175,9 +173,12 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
       const b = await base(ctx);
       return placedClaims(b.sources, ctx.oidc.route === 'userinfo' ? 'userinfo' : 'id_token');
     },
-    /** Computes (and remembers) this response's claims before the code or refresh token is spent; throws what issuing would. */
-    async prime(ctx: KoaContextWithOIDC, token: Parameters<typeof issueContext>[1]): Promise<void> {
-      await payload(ctx, await base(ctx, token));
+    /**
+     * Computes (and remembers) this response's claims before the code or refresh token is spent;
+     * throws what issuing would. `preread`: the token's claim sources, read with it.
+     */
+    async prime(ctx: KoaContextWithOIDC, token: Parameters<typeof issueContext>[1], preread?: SpendableRead): Promise<void> {
+      await payload(ctx, await base(ctx, token, preread));
     },
     /** refresh_token with `organization=<alias>`: remembered for this request, checked when claims are read. */
     requestSwitch(ctx: KoaContextWithOIDC, alias: string) {
@@ -196,6 +197,16 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
 }
 
 export type TokenClaims = ReturnType<typeof createTokenClaims>;
+
+/**
+ * The sources read with the token, when they hold what this issue needs, cut to exactly that (as
+ * if only that had been read); undefined when they fall short.
+ */
+function covering(preread: SpendableRead | undefined, needs: { memberships: boolean; privileges: boolean }): ClaimSourceRows | undefined {
+  const { sources, read } = preread ?? {};
+  if (!sources || !read || (needs.memberships && !read.memberships) || (needs.privileges && !read.privileges)) return undefined;
+  return { ...sources, memberships: needs.memberships ? sources.memberships : [], privileges: needs.privileges ? sources.privileges : undefined };
+}
 
 /** The protocol claims an access token will carry, as they stand before signing, so none is ever replaced. */
 function protocolOf(token: Record<string, unknown>): Record<string, unknown> {

@@ -4,7 +4,9 @@ import type { MembershipOfUser } from './organizations.ts';
 import type { StoredPrivileges } from './privileges.ts';
 import type { GrantContext } from './grant-context.ts';
 import { isUuid, USER_COLUMNS, userFromJson } from './users.ts';
+import { live, payloadOfRow } from './payload-row.ts';
 import { prepared } from '../db/prepared.ts';
+import { HASURA_SCOPE, ORGANIZATION_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
 import type { User } from '../model/user.ts';
 
 export type ClaimSourceRows = {
@@ -20,48 +22,92 @@ export type ClaimSourceRows = {
 export type ClaimSourceQuery = { userId: string; grantId?: string; memberships: boolean; privileges: boolean; user?: boolean; grantPayload?: boolean };
 
 const userJson = `json_build_object(${USER_COLUMNS.map((c) => `'${c}', u.${c}`).join(', ')})`;
+const UUID = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
 
 /**
- * What a token issue reads about its user and grant, in one round trip rather than five (each
- * query costs a network exchange on the hot path): memberships, privileges, Tessera's grant
- * context, and, for a refresh or a code exchange, the user and oidc-provider's grant, which the
- * provider would otherwise read on its own. The same rows as listMembershipsOfUser,
- * findPrivileges, findGrantContext, findUserById and the adapter's find; a part not asked for is
- * not read.
+ * The claim sources over a one-row relation `t` (user_id uuid, grant_id, and which parts to read):
+ * memberships, privileges, Tessera's grant context, the user and oidc-provider's grant. A part not
+ * asked for is not read. The same rows as listMembershipsOfUser, findPrivileges,
+ * findGrantContext, findUserById and the adapter's find.
  */
-export async function readClaimSources(db: Database, q: ClaimSourceQuery): Promise<ClaimSourceRows> {
-  const readGrant = q.grantId !== undefined;
-  const readUser = q.user === true && isUuid(q.userId);
-  const readGrantPayload = q.grantPayload === true && readGrant;
-  if (!q.memberships && !q.privileges && !readGrant && !readUser) return { memberships: [], privileges: undefined, grant: undefined, ...(q.user ? { user: undefined } : {}) };
-  const { rows } = await db.raw(
-    `select
-       case when ? then (select coalesce(json_agg(json_build_object('id', o.id, 'alias', o.alias, 'name', o.name, 'roles', m.roles, 'attributes', m.attributes) order by o.alias), '[]'::json)
-                         from memberships m join organizations o on o.id = m.organization_id where m.user_id = ?) end as memberships,
-       case when ? then (select json_build_object('profile', p.profile, 'scope', p.scope, 'version', p.version, 'updated_at', p.updated_at) from privileges p where p.user_id = ?) end as privileges,
-       case when ? then (select json_build_object('organization_id', g.organization_id, 'requested_scope', g.requested_scope) from grant_context g where g.grant_id = ?) end as grant,
-       case when ? then (select ${userJson} from users u where u.id = ?::uuid) end as "user",
-       case when ? then (select o.payload from oidc_payloads o where o.model = 'Grant' and o.id = ? and (o.expires_at is null or o.expires_at > now())) end as grant_payload`,
-    [
-      q.memberships, q.userId,
-      q.privileges, q.userId,
-      readGrant, q.grantId ?? '',
-      readUser, readUser ? q.userId : null,
-      readGrantPayload, q.grantId ?? '',
-    ],
-  ).options(prepared(db, 'claim_sources'));
-  const row = rows[0] as {
-    memberships: MembershipOfUser[] | null;
-    privileges: (Omit<StoredPrivileges, 'updated_at'> & { updated_at: string }) | null;
-    grant: GrantContext | null;
-    user: Parameters<typeof userFromJson>[0] | null;
-    grant_payload: AdapterPayload | null;
-  };
+const SOURCES = `
+  case when t.memberships then (select coalesce(json_agg(json_build_object('id', o.id, 'alias', o.alias, 'name', o.name, 'roles', m.roles, 'attributes', m.attributes) order by o.alias), '[]'::json)
+                                from memberships m join organizations o on o.id = m.organization_id where m.user_id = t.user_id) end as memberships,
+  case when t.privileges then (select json_build_object('profile', p.profile, 'scope', p.scope, 'version', p.version, 'updated_at', p.updated_at) from privileges p where p.user_id = t.user_id) end as privileges,
+  case when t.grant_id is not null then (select json_build_object('organization_id', g.organization_id, 'requested_scope', g.requested_scope) from grant_context g where g.grant_id = t.grant_id) end as grant,
+  case when t.with_user then (select ${userJson} from users u where u.id = t.user_id) end as "user",
+  case when t.with_grant_payload then (select o.payload from oidc_payloads o where o.model = 'Grant' and o.id = t.grant_id and ${live('o')}) end as grant_payload`;
+
+type SourcesRow = {
+  memberships: MembershipOfUser[] | null;
+  privileges: (Omit<StoredPrivileges, 'updated_at'> & { updated_at: string }) | null;
+  grant: GrantContext | null;
+  user: Parameters<typeof userFromJson>[0] | null;
+  grant_payload: AdapterPayload | null;
+};
+
+function sourcesOf(row: SourcesRow, withUser: boolean, withGrantPayload: boolean): ClaimSourceRows {
   return {
     memberships: row.memberships ?? [],
     privileges: row.privileges ? { ...row.privileges, updated_at: new Date(row.privileges.updated_at) } : undefined,
     grant: row.grant ?? undefined,
-    ...(q.user ? { user: row.user ? userFromJson(row.user) : undefined } : {}),
-    ...(readGrantPayload ? { grantPayload: row.grant_payload ?? undefined } : {}),
+    ...(withUser ? { user: row.user ? userFromJson(row.user) : undefined } : {}),
+    ...(withGrantPayload ? { grantPayload: row.grant_payload ?? undefined } : {}),
+  };
+}
+
+/** What a token issue reads about its user and grant, in one round trip rather than five. */
+export async function readClaimSources(db: Database, q: ClaimSourceQuery): Promise<ClaimSourceRows> {
+  const readGrant = q.grantId !== undefined;
+  const userId = isUuid(q.userId) ? q.userId : null;
+  const readUser = q.user === true && userId !== null;
+  const readGrantPayload = q.grantPayload === true && readGrant;
+  if (!q.memberships && !q.privileges && !readGrant && !readUser) return { memberships: [], privileges: undefined, grant: undefined, ...(q.user ? { user: undefined } : {}) };
+  const { rows } = await db
+    .raw(
+      `with t as (select ?::uuid as user_id, ?::text as grant_id, ?::boolean as memberships, ?::boolean as privileges, ?::boolean as with_user, ?::boolean as with_grant_payload)
+       select ${SOURCES} from t`,
+      [userId, q.grantId ?? null, q.memberships && userId !== null, q.privileges && userId !== null, readUser, readGrantPayload],
+    )
+    .options(prepared(db, 'claim_sources'));
+  return sourcesOf(rows[0] as SourcesRow, q.user === true, readGrantPayload);
+}
+
+export type SpendableRead = {
+  /** The code or refresh token as the adapter would return it; undefined when there is none (or it expired). */
+  payload: AdapterPayload | undefined;
+  /** Its user's and grant's claim sources (user and grant included), when there is a token. */
+  sources?: ClaimSourceRows;
+  /** Which optional parts `sources` holds: read when the token's scope may need them. */
+  read?: { memberships: boolean; privileges: boolean };
+};
+
+/**
+ * A code or refresh token about to be spent, and its claim sources, in one round trip: the claims
+ * are computed before the token is spent (claims-before-spending.ts), and reading the token first
+ * and its sources after cost a second exchange on every refresh. Memberships and privileges are
+ * read when the token's scope so much as mentions their scopes; the caller checks this covers what
+ * the exact scope rules need (scopes.ts) and reads again if not.
+ */
+export async function readSpendableWithClaimSources(db: Database, model: 'AuthorizationCode' | 'RefreshToken', id: string): Promise<SpendableRead> {
+  const { rows } = await db
+    .raw(
+      `with token as (select payload, consumed_at, coalesce(payload->>'scope', '') as scope from oidc_payloads where model = ? and id = ? and ${live()}),
+       t as (select case when token.payload->>'accountId' ~* ${UUID} then (token.payload->>'accountId')::uuid end as user_id,
+                    token.payload->>'grantId' as grant_id,
+                    strpos(token.scope, ?) > 0 or strpos(token.scope, ?) > 0 as memberships,
+                    strpos(token.scope, ?) > 0 as privileges,
+                    true as with_user, token.payload->>'grantId' is not null as with_grant_payload
+             from token)
+       select token.payload, token.consumed_at, t.memberships as read_memberships, t.privileges as read_privileges, ${SOURCES} from token, t`,
+      [model, id, ORGANIZATION_SCOPE, HASURA_SCOPE, PRIVILEGES_SCOPE],
+    )
+    .options(prepared(db, `${model === 'RefreshToken' ? 'refresh_token' : 'code'}_with_claim_sources`));
+  const row = rows[0] as (SourcesRow & { payload: unknown; consumed_at: Date | null; read_memberships: boolean; read_privileges: boolean }) | undefined;
+  if (!row) return { payload: undefined };
+  return {
+    payload: payloadOfRow(row),
+    sources: sourcesOf(row, true, row.payload !== null && (row.payload as AdapterPayload).grantId !== undefined),
+    read: { memberships: row.read_memberships, privileges: row.read_privileges },
   };
 }

@@ -4,6 +4,7 @@ import type { Database } from '../db/connect.ts';
 import { prepared } from '../db/prepared.ts';
 import { findClientForRequest } from './clients.ts';
 import { clientMetadataFor, type ClientScopeExpansion } from '../oidc/client-metadata.ts';
+import { live, payloadOfRow } from './payload-row.ts';
 import { deferSpend, forgetAllReads, forgetRead, readEarlier, rememberRead, takePendingSpend } from './request-state.ts';
 
 /**
@@ -131,12 +132,10 @@ export function createAdapterClass(db: Database, clientScope?: ClientScopeExpans
       const row = await db('oidc_payloads')
         .select('payload', 'consumed_at')
         .where({ model: this.model, ...where })
-        .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()))
+        .andWhereRaw(live())
         .first()
         .options(prepared(db, `payload_by_${Object.keys(where)[0]}`));
-      if (!row) return undefined;
-      const payload = row.payload as AdapterPayload;
-      return row.consumed_at ? { ...payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) } : payload;
+      return row ? payloadOfRow(row) : undefined;
     }
   };
 }
