@@ -123,6 +123,6 @@ test('a refresh with organization and privileges (JWT access token) is two state
   assert.deepEqual(Object.values(claims.organization as object).map((o: { roles: string[] }) => o.roles), [['editor']], 'the ID token carries the organization');
   assert.deepEqual([claims.user_profile, claims.user_scope], [{ plan: 'silver' }, 'reports:write'], 'and the privileges');
   assert.equal(statements.length, 2, statements.join('\n---\n'));
-  assert.match(statements[0]!, /with token as/);
+  assert.match(statements[0]!, /with t as materialized/);
   assert.match(statements[1]!, /with spent as/);
 });

@@ -92,15 +92,17 @@ export type SpendableRead = {
 export async function readSpendableWithClaimSources(db: Database, model: 'AuthorizationCode' | 'RefreshToken', id: string): Promise<SpendableRead> {
   const { rows } = await db
     .raw(
-      `with token as (select payload, consumed_at, coalesce(payload->>'scope', '') as scope from oidc_payloads where model = ? and id = ? and ${live()}),
-       t as (select case when token.payload->>'accountId' ~* ${UUID} then (token.payload->>'accountId')::uuid end as user_id,
-                    token.payload->>'grantId' as grant_id,
-                    strpos(token.scope, ?) > 0 or strpos(token.scope, ?) > 0 as memberships,
-                    strpos(token.scope, ?) > 0 as privileges,
-                    true as with_user, token.payload->>'grantId' is not null as with_grant_payload
-             from token)
-       select token.payload, token.consumed_at, t.memberships as read_memberships, t.privileges as read_privileges, ${SOURCES} from token, t`,
-      [model, id, ORGANIZATION_SCOPE, HASURA_SCOPE, PRIVILEGES_SCOPE],
+      // Materialized: what the token says is worked out once, not again in every part's condition.
+      `with t as materialized (
+         select payload, consumed_at,
+                case when payload->>'accountId' ~* ${UUID} then (payload->>'accountId')::uuid end as user_id,
+                payload->>'grantId' as grant_id,
+                strpos(coalesce(payload->>'scope', ''), ?) > 0 or strpos(coalesce(payload->>'scope', ''), ?) > 0 as memberships,
+                strpos(coalesce(payload->>'scope', ''), ?) > 0 as privileges,
+                true as with_user, payload->>'grantId' is not null as with_grant_payload
+         from oidc_payloads where model = ? and id = ? and ${live()})
+       select t.payload, t.consumed_at, t.memberships as read_memberships, t.privileges as read_privileges, ${SOURCES} from t`,
+      [ORGANIZATION_SCOPE, HASURA_SCOPE, PRIVILEGES_SCOPE, model, id],
     )
     .options(prepared(db, `${model === 'RefreshToken' ? 'refresh_token' : 'code'}_with_claim_sources`));
   const row = rows[0] as (SourcesRow & { payload: unknown; consumed_at: Date | null; read_memberships: boolean; read_privileges: boolean }) | undefined;
