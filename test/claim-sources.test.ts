@@ -83,6 +83,11 @@ test('a spent token reads as consumed, an expired or unknown one as none, and an
   const one = await readSpendableWithClaimSources(server.db, 'RefreshToken', spent.id);
   assert.equal(typeof one.payload?.consumed, 'number');
   assert.deepEqual(one.payload, await new Adapter('RefreshToken').find(spent.id));
+  // A grant marked consumed (oidc-provider never does today) reads as the adapter reads it too.
+  await server.db('oidc_payloads').where({ model: 'Grant', id: spent.grantId }).update({ consumed_at: new Date(Date.now() - 5000) });
+  const grant = (await readSpendableWithClaimSources(server.db, 'RefreshToken', spent.id)).sources?.grantPayload;
+  assert.equal(typeof grant?.consumed, 'number');
+  assert.deepEqual(grant, await new Adapter('Grant').find(spent.grantId));
 
   const expired = await aToken('openid offline_access');
   await server.db('oidc_payloads').where({ model: 'RefreshToken', id: expired.id }).update({ expires_at: new Date(Date.now() - 1000) });

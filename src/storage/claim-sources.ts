@@ -3,8 +3,8 @@ import type { Database } from '../db/connect.ts';
 import type { MembershipOfUser } from './organizations.ts';
 import type { StoredPrivileges } from './privileges.ts';
 import type { GrantContext } from './grant-context.ts';
-import { isUuid, USER_COLUMNS, userFromJson } from './users.ts';
-import { live, payloadOfRow } from './payload-row.ts';
+import { isUuid, USER_COLUMNS, UUID_PATTERN, userFromJson } from './users.ts';
+import { live, payloadJson, payloadOfRow } from './payload-row.ts';
 import { prepared } from '../db/prepared.ts';
 import { HASURA_SCOPE, ORGANIZATION_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
 import type { User } from '../model/user.ts';
@@ -22,7 +22,6 @@ export type ClaimSourceRows = {
 export type ClaimSourceQuery = { userId: string; grantId?: string; memberships: boolean; privileges: boolean; user?: boolean; grantPayload?: boolean };
 
 const userJson = `json_build_object(${USER_COLUMNS.map((c) => `'${c}', u.${c}`).join(', ')})`;
-const UUID = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
 
 /**
  * The claim sources over a one-row relation `t` (user_id uuid, grant_id, and which parts to read):
@@ -36,7 +35,7 @@ const SOURCES = `
   case when t.privileges then (select json_build_object('profile', p.profile, 'scope', p.scope, 'version', p.version, 'updated_at', p.updated_at) from privileges p where p.user_id = t.user_id) end as privileges,
   case when t.grant_id is not null then (select json_build_object('organization_id', g.organization_id, 'requested_scope', g.requested_scope) from grant_context g where g.grant_id = t.grant_id) end as grant,
   case when t.with_user then (select ${userJson} from users u where u.id = t.user_id) end as "user",
-  case when t.with_grant_payload then (select o.payload from oidc_payloads o where o.model = 'Grant' and o.id = t.grant_id and ${live('o')}) end as grant_payload`;
+  case when t.with_grant_payload then (select ${payloadJson('o')} from oidc_payloads o where o.model = 'Grant' and o.id = t.grant_id and ${live('o')}) end as grant_payload`;
 
 type SourcesRow = {
   memberships: MembershipOfUser[] | null;
@@ -95,7 +94,7 @@ export async function readSpendableWithClaimSources(db: Database, model: 'Author
       // Materialized: what the token says is worked out once, not again in every part's condition.
       `with t as materialized (
          select payload, consumed_at,
-                case when payload->>'accountId' ~* ${UUID} then (payload->>'accountId')::uuid end as user_id,
+                case when payload->>'accountId' ~* '${UUID_PATTERN}' then (payload->>'accountId')::uuid end as user_id,
                 payload->>'grantId' as grant_id,
                 strpos(coalesce(payload->>'scope', ''), ?) > 0 or strpos(coalesce(payload->>'scope', ''), ?) > 0 as memberships,
                 strpos(coalesce(payload->>'scope', ''), ?) > 0 as privileges,

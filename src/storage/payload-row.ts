@@ -16,3 +16,8 @@ export function payloadOfRow(row: { payload: unknown; consumed_at: Date | string
   const payload = row.payload as AdapterPayload;
   return row.consumed_at ? { ...payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) } : payload;
 }
+
+/** SQL: payloadOfRow for a row of `table`, for a statement that returns the payload as JSON. */
+export function payloadJson(table: string): string {
+  return `case when ${table}.consumed_at is null then ${table}.payload else ${table}.payload || jsonb_build_object('consumed', floor(extract(epoch from ${table}.consumed_at))::bigint) end`;
+}

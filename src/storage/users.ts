@@ -42,8 +42,12 @@ export async function findUserForLogin(db: Database, username: string): Promise<
     .first();
 }
 
+/** A UUID's text form, matched without regard to case (in SQL: `~*`). */
+export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+const uuid = new RegExp(UUID_PATTERN, 'i');
+
 export function isUuid(value: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+  return uuid.test(value);
 }
 
 export async function findUsers(db: Database, q: { username?: string; email?: string; external_id?: string; limit: number }): Promise<User[]> {
