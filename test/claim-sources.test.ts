@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { AdapterPayload } from 'oidc-provider';
 import * as oidc from 'openid-client';
+import { decodeJwt } from 'jose';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { aClient, aResourceServer, aUser, authorizationRequest, relyingParty, unique } from './support/fixtures.ts';
 import { signIn } from './support/browserless.ts';
@@ -130,4 +131,28 @@ test('a refresh with organization and privileges (JWT access token) is two state
   assert.equal(statements.length, 2, statements.join('\n---\n'));
   assert.match(statements[0]!, /with t as materialized/);
   assert.match(statements[1]!, /with spent as/);
+});
+
+test('a refresh narrowed to fewer scopes carries only what those scopes allow, although the token was read with more', async () => {
+  const rs = await aResourceServer(server.db, 'jwt');
+  const client = await aClient(server.db, { scope: 'openid offline_access organization privileges', allowed_resources: [rs.identifier], default_resource: rs.identifier });
+  const config = await relyingParty(server.issuer, client.client_id, client.client_secret);
+  const member = await aUser(server.db);
+  await putMembership(server.db, orgId, member.id, { roles: ['editor'] });
+  await putPrivileges(server.db, member.id, { profile: { plan: 'silver' }, scope: 'reports:write' });
+  const req = await authorizationRequest(config, { scope: 'openid offline_access organization privileges read', prompt: 'consent' });
+  const landed = await signIn(req.url, server.issuer, member.username, 'correct horse battery');
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(landed.url), { pkceCodeVerifier: req.verifier, expectedState: req.state });
+  assert.ok(tokens.claims()?.organization && tokens.claims()?.user_profile, 'the full scope carries both');
+
+  const withoutPrivileges = await oidc.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'openid offline_access organization' });
+  assert.ok(withoutPrivileges.claims()?.organization);
+  assert.equal(withoutPrivileges.claims()?.user_profile, undefined, 'no privileges in the ID token');
+  const access = decodeJwt(withoutPrivileges.access_token);
+  assert.equal(access.user_profile, undefined, 'nor in the access token');
+
+  const withoutOrganization = await oidc.refreshTokenGrant(config, withoutPrivileges.refresh_token!, { scope: 'openid offline_access privileges' });
+  assert.equal(withoutOrganization.claims()?.organization, undefined, 'no organization in the ID token');
+  assert.equal(decodeJwt(withoutOrganization.access_token).organization, undefined, 'nor in the access token');
+  assert.deepEqual(withoutOrganization.claims()?.user_profile, { plan: 'silver' });
 });

@@ -199,13 +199,13 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
 export type TokenClaims = ReturnType<typeof createTokenClaims>;
 
 /**
- * The sources read with the token, when they hold what this issue needs, cut to exactly that (as
- * if only that had been read); undefined when they fall short.
+ * The sources read with the token, when they hold what this issue needs; undefined when they fall
+ * short. A part read beyond the need does no harm: the claims rules place only what the scopes allow.
  */
 function covering(preread: SpendableRead | undefined, needs: { memberships: boolean; privileges: boolean }): ClaimSourceRows | undefined {
   const { sources, read } = preread ?? {};
   if (!sources || !read || (needs.memberships && !read.memberships) || (needs.privileges && !read.privileges)) return undefined;
-  return { ...sources, memberships: needs.memberships ? sources.memberships : [], privileges: needs.privileges ? sources.privileges : undefined };
+  return sources;
 }
 
 /** The protocol claims an access token will carry, as they stand before signing, so none is ever replaced. */

@@ -98,7 +98,7 @@ export async function readSpendableWithClaimSources(db: Database, model: 'Author
                 payload->>'grantId' as grant_id,
                 strpos(coalesce(payload->>'scope', ''), ?) > 0 or strpos(coalesce(payload->>'scope', ''), ?) > 0 as memberships,
                 strpos(coalesce(payload->>'scope', ''), ?) > 0 as privileges,
-                true as with_user, payload->>'grantId' is not null as with_grant_payload
+                true as with_user, true as with_grant_payload
          from oidc_payloads where model = ? and id = ? and ${live()})
        select t.payload, t.consumed_at, t.memberships as read_memberships, t.privileges as read_privileges, ${SOURCES} from t`,
       [ORGANIZATION_SCOPE, HASURA_SCOPE, PRIVILEGES_SCOPE, model, id],
@@ -108,7 +108,7 @@ export async function readSpendableWithClaimSources(db: Database, model: 'Author
   if (!row) return { payload: undefined };
   return {
     payload: payloadOfRow(row),
-    sources: sourcesOf(row, true, row.payload !== null && (row.payload as AdapterPayload).grantId !== undefined),
+    sources: sourcesOf(row, true, true),
     read: { memberships: row.read_memberships, privileges: row.read_privileges },
   };
 }
