@@ -105,17 +105,22 @@ test('a spent token reads as consumed, an expired or unknown one as none, and an
   assert.equal(read.sources?.privileges, undefined);
 });
 
-test('a refresh with organization and privileges (JWT access token) is two statements: the token with its claims, then the rotation', async () => {
+/** A member of one organization with privileges, signed in to a client with a JWT resource (with several organizations, the login would ask which). */
+async function signedInMember() {
   const rs = await aResourceServer(server.db, 'jwt');
   const client = await aClient(server.db, { scope: 'openid offline_access organization privileges', allowed_resources: [rs.identifier], default_resource: rs.identifier });
   const config = await relyingParty(server.issuer, client.client_id, client.client_secret);
-  // A member of one organization (with several, the login would ask which).
   const member = await aUser(server.db);
   await putMembership(server.db, orgId, member.id, { roles: ['editor'] });
   await putPrivileges(server.db, member.id, { profile: { plan: 'silver' }, scope: 'reports:write' });
   const req = await authorizationRequest(config, { scope: 'openid offline_access organization privileges read', prompt: 'consent' });
   const landed = await signIn(req.url, server.issuer, member.username, 'correct horse battery');
   const tokens = await oidc.authorizationCodeGrant(config, new URL(landed.url), { pkceCodeVerifier: req.verifier, expectedState: req.state });
+  return { config, tokens };
+}
+
+test('a refresh with organization and privileges (JWT access token) is two statements: the token with its claims, then the rotation', async () => {
+  const { config, tokens } = await signedInMember();
   const statements: string[] = [];
   const count = (q: { sql: string }) => statements.push(q.sql);
   server.db.on('query', count);
@@ -134,15 +139,7 @@ test('a refresh with organization and privileges (JWT access token) is two state
 });
 
 test('a refresh narrowed to fewer scopes carries only what those scopes allow, although the token was read with more', async () => {
-  const rs = await aResourceServer(server.db, 'jwt');
-  const client = await aClient(server.db, { scope: 'openid offline_access organization privileges', allowed_resources: [rs.identifier], default_resource: rs.identifier });
-  const config = await relyingParty(server.issuer, client.client_id, client.client_secret);
-  const member = await aUser(server.db);
-  await putMembership(server.db, orgId, member.id, { roles: ['editor'] });
-  await putPrivileges(server.db, member.id, { profile: { plan: 'silver' }, scope: 'reports:write' });
-  const req = await authorizationRequest(config, { scope: 'openid offline_access organization privileges read', prompt: 'consent' });
-  const landed = await signIn(req.url, server.issuer, member.username, 'correct horse battery');
-  const tokens = await oidc.authorizationCodeGrant(config, new URL(landed.url), { pkceCodeVerifier: req.verifier, expectedState: req.state });
+  const { config, tokens } = await signedInMember();
   assert.ok(tokens.claims()?.organization && tokens.claims()?.user_profile, 'the full scope carries both');
 
   const withoutPrivileges = await oidc.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'openid offline_access organization' });
