@@ -30,6 +30,12 @@ export function organizationRequest(scopes: readonly string[]): OrganizationRequ
 
 /** The OpenID Connect scope values oidc-provider knows (Core §5.4 and offline_access). */
 export const OPENID_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'address', 'phone'] as const;
+/**
+ * Stands for "none of Tessera's scopes" in oidc-provider's view of a client whose `scope` lists only
+ * resource servers' scopes: oidc-provider reads an empty client scope as "every scope allowed"
+ * (`admin` included). Releases no claim; the admin API does not accept it in a client's scope.
+ */
+export const NO_PROVIDER_SCOPE = 'tessera:none';
 /** Tessera's admin API scopes (SPEC 8). */
 export const ADMIN_SCOPES = ['admin', 'admin:privileges'] as const;
 

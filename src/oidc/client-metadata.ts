@@ -1,6 +1,6 @@
 import type { AdapterPayload, ClientMetadata } from 'oidc-provider';
 import type { Client } from '../model/client.ts';
-import { isProviderScope, splitScope } from '../claims/scopes.ts';
+import { NO_PROVIDER_SCOPE, isProviderScope, splitScope } from '../claims/scopes.ts';
 
 /**
  * A `clients` row as oidc-provider client metadata; Tessera's own settings ride along as extra metadata.
@@ -19,7 +19,7 @@ export function toClientMetadata(c: Client, expandScope: (scope: string) => stri
     response_types: c.grant_types.includes('authorization_code') ? ['code'] : [],
     token_endpoint_auth_method: c.token_endpoint_auth_method,
     // oidc-provider knows only its own scope values; resource servers' ones limit getResourceServerInfo.
-    scope: expandScope(splitScope(c.scope).filter(isProviderScope).join(' ')),
+    scope: expandScope(splitScope(c.scope).filter(isProviderScope).join(' ')) || NO_PROVIDER_SCOPE,
     resource_scopes: splitScope(c.scope).filter((s) => !isProviderScope(s)),
     id_token_signed_response_alg: c.id_token_signed_response_alg,
     ...(c.userinfo_signed_response_alg ? { userinfo_signed_response_alg: c.userinfo_signed_response_alg } : {}),

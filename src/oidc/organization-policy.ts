@@ -4,6 +4,7 @@ import { listMembershipsOfUser } from '../storage/organizations.ts';
 import { findGrantContext } from '../storage/grant-context.ts';
 import { ALL_ORGANIZATIONS_SCOPE, ORGANIZATION_SCOPE, aliasOfScope, organizationRequest, splitScope } from '../claims/scopes.ts';
 import { selectOrganizations, type OrganizationSelection } from '../claims/organization.ts';
+import { requestedScope } from './requested-scope.ts';
 
 const { Prompt, Check, base } = interactionPolicy;
 
@@ -29,7 +30,7 @@ export function authorizationSelection(ctx: KoaContextWithOIDC, db: Database): P
 async function computeSelection(ctx: KoaContextWithOIDC, db: Database): Promise<OrganizationSelection | undefined> {
   const accountId = ctx.oidc.session?.accountId;
   if (!accountId) return undefined;
-  const request = organizationRequest(splitScope(ctx.oidc.params?.scope as string | undefined));
+  const request = organizationRequest(requestedScope(ctx));
   if (request.kind === 'none') return undefined;
   const grantId = ctx.oidc.session?.grantIdFor(ctx.oidc.client!.clientId);
   const [memberships, grant] = await Promise.all([listMembershipsOfUser(db, accountId), grantId ? findGrantContext(db, grantId) : undefined]);

@@ -20,10 +20,11 @@ import { spendPendingTokens } from './pending-spend.ts';
 import { computeClaimsBeforeSpending } from './claims-before-spending.ts';
 import { addTokenClaimsToIdTokens } from './id-token-claims.ts';
 import type { TokenClaims } from './token-claims.ts';
-import { ADMIN_SCOPES, ALL_ORGANIZATIONS_SCOPE, HASURA_SCOPE, OPENID_SCOPES, ORGANIZATION_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
+import { ADMIN_SCOPES, ALL_ORGANIZATIONS_SCOPE, HASURA_SCOPE, NO_PROVIDER_SCOPE, OPENID_SCOPES, ORGANIZATION_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
 import { SIGNING_ALGS } from '../model/signing-alg.ts';
 import { corsForClient } from './cors.ts';
 import { loadExistingGrant } from './grant-loading.ts';
+import { REQUESTED_SCOPE, recordRequestedScope } from './requested-scope.ts';
 import { findJwtAccessTokens, nameGrantInJwt } from './jwt-access-tokens.ts';
 import { introspectJwts } from './internals.ts';
 import { listGrantedScopes } from './token-response-scope.ts';
@@ -73,10 +74,11 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
     extraTokenClaims: (ctx, token) => tokenClaims.forAccessToken(ctx, token as never),
     // Scope-requested claims also go into the ID token (SPEC 3).
     conformIdTokenClaims: false,
-    scopes: [...OPENID_SCOPES, HASURA_SCOPE, ...ADMIN_SCOPES],
+    scopes: [...OPENID_SCOPES, HASURA_SCOPE, ...ADMIN_SCOPES, NO_PROVIDER_SCOPE],
     extraClientMetadata: { properties: extraClientMetadata },
     clientBasedCORS: corsForClient,
     loadExistingGrant: loadExistingGrant as Configuration['loadExistingGrant'],
+    extraParams: { [REQUESTED_SCOPE]: recordRequestedScope as never },
     formats: { customizers: { jwt: nameGrantInJwt as never } },
     // What Tessera has keys for (storage/keys.ts), so discovery advertises only what it can sign.
     enabledJWA: { idTokenSigningAlgValues: SIGNING_ALGS, userinfoSigningAlgValues: SIGNING_ALGS, introspectionSigningAlgValues: SIGNING_ALGS },

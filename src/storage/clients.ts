@@ -6,7 +6,6 @@ import { ClientPatch, NewClient, applicationTypeOf, type Client } from '../model
 import { checkClientAgainstStore } from './client-rules.ts';
 import { CLIENT_CACHE_TTL_MS, createReadCache } from './read-cache.ts';
 
-
 const cache = createReadCache<Client>(CLIENT_CACHE_TTL_MS);
 
 const columns = [
