@@ -20,9 +20,10 @@ export async function checkClientAgainstStore(db: Database, c: Parsed): Promise<
     if (!servers.some((s) => s.identifier === identifier)) issues.push({ code: 'custom', path: ['allowed_resources', i], message: `no resource server ${identifier}`, input: identifier });
   });
   const resourceScopes = new Set(servers.flatMap((s) => s.scopes));
-  for (const scope of splitScope(c.scope)) {
-    if (isProviderScope(scope) || resourceScopes.has(scope)) continue;
-    issues.push({ code: 'custom', path: ['scope'], message: `${scope} is neither an OpenID or Tessera scope nor a scope of a resource server in allowed_resources`, input: c.scope });
+  const unknown = splitScope(c.scope).filter((s) => !isProviderScope(s) && !resourceScopes.has(s));
+  if (unknown.length) {
+    const message = `${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} neither an OpenID or Tessera scope nor a scope of a resource server in allowed_resources`;
+    issues.push({ code: 'custom', path: ['scope'], message, input: c.scope });
   }
   if (issues.length) throw new ZodError(issues);
 }
