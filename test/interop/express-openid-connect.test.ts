@@ -1,12 +1,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import eoc from 'express-openid-connect';
 import { decodeProtectedHeader } from 'jose';
-import { chromium, type Browser } from 'playwright-core';
+import { launchChromium, withoutChromium } from '../support/chromium.ts';
+import type { Browser } from 'playwright-core';
 import { startTestServer, freePort, type TestServer } from '../support/server.ts';
 import { aUser } from '../support/fixtures.ts';
 import { adminApi } from '../support/admin.ts';
@@ -17,8 +17,7 @@ import { adminApi } from '../support/admin.ts';
  * setting it needs is `response_type: 'code'` (its default is the implicit `id_token`, which Tessera
  * does not offer).
  */
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no ${CHROMIUM}: apt-get install -y chromium`;
+const skip = withoutChromium;
 
 let server: TestServer;
 let browser: Browser;
@@ -26,11 +25,7 @@ let app: http.Server;
 before(async () => {
   if (skip) return;
   server = await startTestServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -1,12 +1,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { decodeJwt } from 'jose';
-import { chromium, type Browser } from 'playwright-core';
+import { launchChromium, withoutChromium } from '../support/chromium.ts';
+import type { Browser } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { aUser, unique } from '../support/fixtures.ts';
 import { adminApi } from '../support/admin.ts';
@@ -17,8 +18,7 @@ import { createOrganization, putMembership } from '../../src/storage/organizatio
  * Chromium, with its defaults: code flow with PKCE, refresh by refresh token when it has one.
  * The SPA is a page served on loopback by this test, loading the library's own browser build.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no ${CHROMIUM}: apt-get install -y chromium`;
+const skip = withoutChromium;
 // The package's own browser build (a script defining the global `oidc`), next to the file it exports.
 const library = readFileSync(path.join(path.dirname(createRequire(import.meta.url).resolve('oidc-client-ts')), '..', 'browser', 'oidc-client-ts.js'), 'utf8');
 
@@ -44,11 +44,7 @@ before(async () => {
   });
   await new Promise<void>((r) => spa.listen(0, '127.0.0.1', r));
   spaOrigin = `http://localhost:${(spa.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
