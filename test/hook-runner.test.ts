@@ -356,10 +356,22 @@ test('module hook: claims from the default export, normalised as JSON, input pas
   assert.deepEqual(await ctx.runner.run({ module: 'hooks/nothing.mjs' }, input(), 'global'), { status: 'ok', claims: undefined, source: 'module', cached: false });
 });
 
-test('module hook is imported once', T, async () => {
+// Node's module cache already runs a module's top-level code once; this guards against loading it
+// afresh per call (a cache-busting URL, say), which would rerun a deployer's set-up at every token.
+test("a module hook's top-level code runs once, however many tokens call it", T, async () => {
   const ctx = setup({ hooksDir });
   for (let i = 0; i < 3; i++) assert.equal((await ctx.runner.run({ module: 'hooks/counted.mjs' }, input(), 'global')).status, 'ok');
   assert.equal((globalThis as Record<string, unknown>).__tesseraHookImports, 1);
+});
+
+// The runner keeps each import it made (an import() per token costs about 12 µs under tsx); one that
+// failed because the file was missing is not kept, so a module deployed after the start is found.
+test('a module hook missing at first is found once the file is there', T, async () => {
+  const ctx = setup({ hooksDir });
+  const config = { module: 'hooks/deployed-later.mjs' };
+  await expectFailure(ctx, config, 'bad_module', 'closed', 'module');
+  writeFileSync(path.join(hooksDir, 'hooks', 'deployed-later.mjs'), `export default () => ({ deployed: true });`);
+  assert.deepEqual(await ctx.runner.run(config, input(), 'global'), { status: 'ok', claims: { deployed: true }, source: 'module', cached: false });
 });
 
 test('module hook that throws: threw (with the message in the log)', T, async () => {
