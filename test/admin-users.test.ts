@@ -22,7 +22,7 @@ async function signedIn(username: string) {
 
 /** What a user signed in before can still do: refresh, introspect and use its access token, sign in silently. */
 async function stillSignedIn(a: Awaited<ReturnType<typeof signedIn>>) {
-  const refresh = await oidc.refreshTokenGrant(a.config, a.tokens.refresh_token!).then(() => true, () => false);
+  const refresh = await oidc.refreshTokenGrant(a.config, a.tokens.refresh_token!).then(() => 'tokens', (err: oidc.ResponseBodyError) => err.error);
   const introspected = (await oidc.tokenIntrospection(a.config, a.tokens.access_token)).active === true;
   const userinfo = (await fetch(`${suite.server.issuer}/me`, { headers: { authorization: `Bearer ${a.tokens.access_token}` } })).status === 200;
   const silent = await authorizationRequest(a.config, { scope: 'openid', prompt: 'none' });
@@ -31,7 +31,7 @@ async function stillSignedIn(a: Awaited<ReturnType<typeof signedIn>>) {
   return { refresh, introspected, userinfo, session };
 }
 
-const SIGNED_OUT = { refresh: false, introspected: false, userinfo: false, session: false };
+const SIGNED_OUT = { refresh: 'invalid_grant', introspected: false, userinfo: false, session: false };
 
 test('create, look up, change and delete a user; the password never comes back', async () => {
   const username = unique('ada');
@@ -50,10 +50,11 @@ test('create, look up, change and delete a user; the password never comes back',
   assert.equal(patched.json.email, null);
   assert.equal((await suite.api('PATCH', `/users/${created.json.id}`, { body: { name: 5 } })).status, 422);
 
-  const { tokens } = await signedIn(username);
-  assert.equal(tokens.claims()!.sub, created.json.id);
+  const signed = await signedIn(username);
+  assert.equal(signed.tokens.claims()!.sub, created.json.id);
 
   assert.equal((await suite.api('DELETE', `/users/${created.json.id}`)).status, 204);
+  assert.deepEqual(await stillSignedIn(signed), SIGNED_OUT, "a deleted user's refresh is invalid_grant, their tokens and session are gone");
   assert.equal((await suite.api('GET', `/users/${created.json.id}`)).status, 404);
   assert.equal((await suite.api('GET', `/users/${randomUUID()}`)).status, 404);
 });
