@@ -12,12 +12,19 @@ export type Logger = {
   child(fields: Record<string, unknown>): Logger;
 };
 
-export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
+// Deeper than this, a value is not written at all: redaction must never stop short of a secret.
+const MAX_DEPTH = 32;
+
+export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return '[too deep]';
+  if (seen.has(value)) return '[circular]';
   if (value instanceof Error) return { name: value.name, message: value.message };
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) ? '[redacted]' : redact(v, depth + 1);
+  seen.add(value);
+  const out: unknown = Array.isArray(value)
+    ? value.map((v) => redact(v, depth + 1, seen))
+    : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.test(k) ? '[redacted]' : redact(v, depth + 1, seen)]));
+  seen.delete(value);
   return out;
 }
 

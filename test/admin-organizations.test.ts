@@ -38,7 +38,10 @@ test('a membership written through the API shows in the next token, and its remo
   assert.deepEqual(tokens.claims()!.organization, { [alias]: { desk: 7, id: org.id, name: 'Beta', roles: ['editor'] } }, 'an organization created through the API is usable at once');
 
   await suite.api('PUT', `/organizations/${alias}/members/${user.id}`, { body: { roles: ['owner'] } });
-  assert.deepEqual(((await oidc.refreshTokenGrant(config, tokens.refresh_token!)).claims()!.organization as Record<string, { roles: string[] }>)[alias]!.roles, ['owner']);
+  const beforeRemoval = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+  assert.deepEqual((beforeRemoval.claims()!.organization as Record<string, { roles: string[] }>)[alias]!.roles, ['owner']);
   assert.equal((await suite.api('DELETE', `/organizations/${alias}/members/${user.id}`)).status, 204);
   assert.equal((await suite.api('DELETE', `/organizations/${alias}/members/${user.id}`)).status, 404);
+  const afterRemoval = await oidc.refreshTokenGrant(config, beforeRemoval.refresh_token!);
+  assert.equal((afterRemoval.claims()!.organization as Record<string, unknown> | undefined)?.[alias], undefined, 'the removed membership is gone from the next token');
 });

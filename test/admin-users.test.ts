@@ -16,8 +16,22 @@ async function signedIn(username: string) {
   const config = await relyingParty(suite.server.issuer, client.client_id, client.client_secret);
   const req = await authorizationRequest(config, { scope: 'openid offline_access', prompt: 'consent' });
   const landed = await signIn(req.url, suite.server.issuer, username, PASSWORD);
-  return { config, tokens: await oidc.authorizationCodeGrant(config, new URL(landed.url), { pkceCodeVerifier: req.verifier, expectedState: req.state }) };
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(landed.url), { pkceCodeVerifier: req.verifier, expectedState: req.state });
+  return { config, tokens, agent: landed.agent };
 }
+
+/** What a user signed in before can still do: refresh, introspect and use its access token, sign in silently. */
+async function stillSignedIn(a: Awaited<ReturnType<typeof signedIn>>) {
+  const refresh = await oidc.refreshTokenGrant(a.config, a.tokens.refresh_token!).then(() => 'tokens', (err: oidc.ResponseBodyError) => err.error);
+  const introspected = (await oidc.tokenIntrospection(a.config, a.tokens.access_token)).active === true;
+  const userinfo = (await fetch(`${suite.server.issuer}/me`, { headers: { authorization: `Bearer ${a.tokens.access_token}` } })).status === 200;
+  const silent = await authorizationRequest(a.config, { scope: 'openid', prompt: 'none' });
+  const landed = await a.agent.follow(silent.url, suite.server.issuer);
+  const session = new URL(landed.url).searchParams.has('code');
+  return { refresh, introspected, userinfo, session };
+}
+
+const SIGNED_OUT = { refresh: 'invalid_grant', introspected: false, userinfo: false, session: false };
 
 test('create, look up, change and delete a user; the password never comes back', async () => {
   const username = unique('ada');
@@ -36,10 +50,11 @@ test('create, look up, change and delete a user; the password never comes back',
   assert.equal(patched.json.email, null);
   assert.equal((await suite.api('PATCH', `/users/${created.json.id}`, { body: { name: 5 } })).status, 422);
 
-  const { tokens } = await signedIn(username);
-  assert.equal(tokens.claims()!.sub, created.json.id);
+  const signed = await signedIn(username);
+  assert.equal(signed.tokens.claims()!.sub, created.json.id);
 
   assert.equal((await suite.api('DELETE', `/users/${created.json.id}`)).status, 204);
+  assert.deepEqual(await stillSignedIn(signed), SIGNED_OUT, "a deleted user's refresh is invalid_grant, their tokens and session are gone");
   assert.equal((await suite.api('GET', `/users/${created.json.id}`)).status, 404);
   assert.equal((await suite.api('GET', `/users/${randomUUID()}`)).status, 404);
 });
@@ -58,19 +73,28 @@ test('an admin:privileges token cannot manage users', async () => {
   assert.equal(res.status, 403);
 });
 
-test("logout revokes the user's grants and refresh tokens at once; disabling does too", async () => {
+test("logout revokes the user's session, grants and tokens at once", async () => {
   const username = unique('eve');
   const user = (await suite.api('POST', '/users', { body: { username, password: PASSWORD } })).json;
   const a = await signedIn(username);
   const out = await suite.api('POST', `/users/${user.id}/logout`);
   assert.equal(out.status, 200);
   assert.ok(out.json.revoked > 0);
-  await assert.rejects(oidc.refreshTokenGrant(a.config, a.tokens.refresh_token!), { error: 'invalid_grant' });
-  assert.equal((await oidc.tokenIntrospection(a.config, a.tokens.access_token)).active, false);
+  assert.deepEqual(await stillSignedIn(a), SIGNED_OUT);
+});
 
+// Disabled, a user gets nothing anyway (findAccount refuses them); what disabling must also do is
+// end what they held, so enabling them again does not bring old sessions and tokens back.
+test('disabling a user ends their sessions and tokens, which stay ended when they are enabled again', async () => {
+  const username = unique('mallory');
+  const user = (await suite.api('POST', '/users', { body: { username, password: PASSWORD } })).json;
   const b = await signedIn(username);
-  await suite.api('PATCH', `/users/${user.id}`, { body: { enabled: false } });
-  await assert.rejects(oidc.refreshTokenGrant(b.config, b.tokens.refresh_token!), { error: 'invalid_grant' });
+  assert.equal((await suite.api('PATCH', `/users/${user.id}`, { body: { enabled: false } })).status, 200);
+  assert.deepEqual(await stillSignedIn(b), SIGNED_OUT, 'while disabled');
+  assert.equal((await suite.api('PATCH', `/users/${user.id}`, { body: { enabled: true } })).status, 200);
+  assert.deepEqual(await stillSignedIn(b), SIGNED_OUT, 'enabled again');
+  // The user may sign in anew.
+  assert.equal((await signedIn(username)).tokens.claims()!.sub, user.id);
 });
 
 test("a user's organizations with roles", async () => {

@@ -149,6 +149,16 @@ test('switching organization by refresh: member only, scope needed, no new login
   // A refused switch spends nothing: the same refresh token still works and the grant keeps Beta.
   const again = await oidc.refreshTokenGrant(config, switched.refresh_token!);
   assert.deepEqual(Object.keys(again.claims()!.organization as object), [beta.alias]);
+
+  // A grant without the organization scope cannot switch, even to an organization of the user's.
+  const plain = await login(config, user.username, 'openid offline_access');
+  const plainTokens = await oidc.authorizationCodeGrant(config, new URL(plain.landed.url), { pkceCodeVerifier: plain.req.verifier, expectedState: plain.req.state });
+  await assert.rejects(oidc.refreshTokenGrant(config, plainTokens.refresh_token!, { organization: acme.alias }), (err: oidc.ResponseBodyError) => {
+    assert.equal(err.error, 'invalid_scope');
+    return true;
+  });
+  const unswitched = await oidc.refreshTokenGrant(config, plainTokens.refresh_token!);
+  assert.equal(unswitched.claims()!.organization, undefined, 'refused, it spent nothing and switched nothing');
 });
 
 test('two apps of one user keep their own active organization', async () => {

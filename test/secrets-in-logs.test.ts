@@ -110,7 +110,8 @@ test('a run of every flow at debug level writes no secret to the log', async () 
   assert.equal(refused.status, 401);
   await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), { error: 'invalid_grant' }, 'a replayed refresh token is refused (and logged)');
 
-  // Sign out through the confirmation form.
+  // Sign out through the confirmation form; the ID token travels in the logout URL's query string.
+  keep('ID token sent to logout', afterFailure.id_token);
   const logout = await agent.follow(oidc.buildEndSessionUrl(config, { id_token_hint: afterFailure.id_token!, post_logout_redirect_uri: 'https://app.test/bye' }).href, server.issuer);
   keepCookies();
   const done = await agent.submit(logout.url, logout.body!, /op\.logoutForm/, { logout: 'yes' }, server.issuer);

@@ -7,7 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { execFileSync } from 'node:child_process';
+import pg from 'pg';
 import { testEnv } from './support/server.ts';
+import { throwawayDatabase } from './support/database.ts';
 import { runCli, startServerProcess } from './support/processes.ts';
 
 const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
@@ -31,8 +33,13 @@ function clientCredentials(issuer: string, id: string, secret: string): Promise<
   });
 }
 
-test('two workers serve token requests on one port, a dead one is replaced, and SIGTERM stops them all with exit 0', { skip: !onPostgres && 'needs TEST_DATABASE_URL' }, async () => {
-  const { env, cleanup } = await testEnv({ TESSERA_WORKERS: '2', TESSERA_LOG_LEVEL: 'info' });
+test('two workers serve token requests on one port, first-start work is done once, a dead worker is replaced, and SIGTERM stops them all with exit 0', { skip: !onPostgres && 'needs TEST_DATABASE_URL' }, async () => {
+  // A database of its own: the first start's work (migrations, keys, the generated admin client)
+  // happens here, so it can be counted.
+  const database = await throwawayDatabase(process.env.TEST_DATABASE_URL!);
+  const { env, cleanup } = await testEnv({ TESSERA_WORKERS: '2', TESSERA_LOG_LEVEL: 'info', DATABASE_URL: database.url });
+  delete env.TESSERA_ADMIN_CLIENT_ID;
+  delete env.TESSERA_ADMIN_CLIENT_SECRET;
   const server = await startServerProcess(env);
   const listening = () => (server.output().match(/"msg":"listening"/g) ?? []).length;
   try {
@@ -40,8 +47,11 @@ test('two workers serve token requests on one port, a dead one is replaced, and 
     for (const deadline = Date.now() + 30_000; listening() < 2; await new Promise((r) => setTimeout(r, 100))) {
       assert.ok(Date.now() < deadline, `the second worker did not listen within 30 s\n${server.output()}`);
     }
+    const printed = [...server.output().matchAll(/TESSERA_ADMIN_CLIENT_(ID|SECRET)=(\S+)/g)];
+    assert.deepEqual(printed.map((m) => m[1]), ['ID', 'SECRET'], `the generated admin client is printed once\n${server.output()}`);
+    const [adminId, adminSecret] = printed.map((m) => m[2]!);
     const answers = [];
-    for (let i = 0; i < 24; i++) answers.push(await clientCredentials(server.issuer, env.TESSERA_ADMIN_CLIENT_ID!, env.TESSERA_ADMIN_CLIENT_SECRET!));
+    for (let i = 0; i < 24; i++) answers.push(await clientCredentials(server.issuer, adminId!, adminSecret!));
     for (const a of answers) {
       assert.equal(a.status, 200);
       assert.equal(typeof a.body.access_token, 'string');
@@ -54,7 +64,17 @@ test('two workers serve token requests on one port, a dead one is replaced, and 
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     const servedBy = new Set(lines.filter((l) => l.msg === 'request' && l.path === '/token').map((l) => l.worker));
     assert.deepEqual([...servedBy].sort(), [1, 2], `token requests served by workers ${[...servedBy].join(', ')}`);
-    assert.equal(lines.filter((l) => l.msg === 'migrations applied').length <= 1, true, 'migrations run once');
+    assert.equal(lines.filter((l) => l.msg === 'migrations applied').length, 1, 'migrations run once');
+    assert.equal(lines.filter((l) => l.msg === 'admin client generated').length, 1, 'the admin client is generated once');
+    // One key of each algorithm and one set of cookie keys, however many processes started.
+    const stored = new pg.Client({ connectionString: database.url });
+    await stored.connect();
+    try {
+      assert.deepEqual((await stored.query('select alg from signing_keys order by alg')).rows.map((r) => r.alg), ['ES256', 'RS256']);
+      assert.equal((await stored.query("select count(*)::int as n from provider_secrets where name = 'cookie_keys'")).rows[0].n, 1);
+    } finally {
+      await stored.end();
+    }
 
     assert.equal(lines.filter((l) => l.msg === 'worker died, replacing it').length, 0);
 
@@ -68,7 +88,7 @@ test('two workers serve token requests on one port, a dead one is replaced, and 
       await new Promise((r) => setTimeout(r, 100));
     }
     // A connection the killed worker had already taken is lost with it; new ones are all answered.
-    for (let i = 0; i < 8; i++) assert.equal((await clientCredentials(server.issuer, env.TESSERA_ADMIN_CLIENT_ID!, env.TESSERA_ADMIN_CLIENT_SECRET!)).status, 200);
+    for (let i = 0; i < 8; i++) assert.equal((await clientCredentials(server.issuer, adminId!, adminSecret!)).status, 200);
 
     const { code, signal } = await server.stop();
     assert.equal(signal, null);
@@ -76,6 +96,7 @@ test('two workers serve token requests on one port, a dead one is replaced, and 
   } finally {
     await server.kill();
     cleanup();
+    await database.drop();
   }
 });
 

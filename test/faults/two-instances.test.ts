@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { testEnv } from '../support/server.ts';
-import { authorizationRequest, REDIRECT_URI } from '../support/fixtures.ts';
+import { authorizationRequest, REDIRECT_URI, unique } from '../support/fixtures.ts';
 import { signIn } from '../support/browserless.ts';
-import { runCli, startServerProcess, type ServerProcess } from '../support/processes.ts';
+import { cliJson, runCli, startServerProcess, type ServerProcess } from '../support/processes.ts';
 import { sharedDatabase } from './support/postgres.ts';
-import { PASSWORD, userAndClient, waitFor, type Client, type User } from './support/flows.ts';
+import { PASSWORD, raw, tokenRequest, userAndClient, waitFor, type Client, type User } from './support/flows.ts';
 
 let database: { url: string; drop(): Promise<void> };
 const cleanups: Array<() => void> = [];
@@ -152,4 +152,40 @@ test('keys rotate with the CLI: both running instances publish and sign with the
   await jwtVerify(idTokenBeforeRotation, jwksB, { issuer, audience: client.client_id });
   assert.match(a.output() + b.output(), /signing keys refreshed/);
   console.log(`# figures ${JSON.stringify({ keys_refresh_s: 1, both_published_after_ms: pickedUpMs })}`);
+});
+
+/** A client_credentials request to one instance: the HTTP status and the OAuth error, if any. */
+async function serviceToken(instance: ServerProcess, service: Client, resource: string) {
+  const r = await tokenRequest(instance.url, service, { grant_type: 'client_credentials', scope: 'read', resource });
+  return r.status === 200 ? 'token' : String(r.json?.error);
+}
+
+test('what the CLI adds works at once on both; what the admin API removes on A is refused on A at once and on B within 5 s', async () => {
+  // Added with the CLI while both run: no cache stands in the way of a row that is new.
+  const api = `https://${unique('two-api')}.example.test`;
+  assert.equal((await runCli(['resource-server', 'add', '--identifier', api, '--scopes', 'read'], envA)).code, 0);
+  const service = await cliJson<Client>(['client', 'add', '--name', 'Service', '--grant-types', 'client_credentials', '--allowed-resources', api], envA);
+  assert.deepEqual([await serviceToken(a, service, api), await serviceToken(b, service, api)], ['token', 'token']);
+
+  const admin = await tokenRequest(a.url, { client_id: envA.TESSERA_ADMIN_CLIENT_ID!, client_secret: envA.TESSERA_ADMIN_CLIENT_SECRET! }, { grant_type: 'client_credentials', scope: 'admin' });
+  const adminApi = (method: string, path: string, body?: unknown) =>
+    raw(`${a.url}/admin/v1${path}`, { method, headers: { authorization: `Bearer ${admin.json!.access_token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+
+  // The resource server leaves the client (it cannot be deleted while a client lists it: 409), then goes:
+  // A refuses tokens for it at once, B within its 5 s cache time.
+  assert.equal((await adminApi('DELETE', `/resource-servers/${encodeURIComponent(api)}`)).status, 409);
+  assert.equal((await adminApi('PATCH', `/clients/${service.client_id}`, { allowed_resources: [] })).status, 200);
+  assert.equal((await adminApi('DELETE', `/resource-servers/${encodeURIComponent(api)}`)).status, 204);
+  assert.equal(await serviceToken(a, service, api), 'invalid_target');
+  const rsGoneOnB = await waitFor('B refuses the deleted resource server', async () => (await serviceToken(b, service, api)) === 'invalid_target', 8_000);
+
+  // The client goes: the same.
+  const other = `https://${unique('two-api')}.example.test`;
+  assert.equal((await runCli(['resource-server', 'add', '--identifier', other, '--scopes', 'read'], envA)).code, 0);
+  const doomed = await cliJson<Client>(['client', 'add', '--name', 'Doomed', '--grant-types', 'client_credentials', '--allowed-resources', other], envA);
+  assert.deepEqual([await serviceToken(a, doomed, other), await serviceToken(b, doomed, other)], ['token', 'token']);
+  assert.equal((await adminApi('DELETE', `/clients/${doomed.client_id}`)).status, 204);
+  assert.equal(await serviceToken(a, doomed, other), 'invalid_client');
+  const clientGoneOnB = await waitFor('B refuses the deleted client', async () => (await serviceToken(b, doomed, other)) === 'invalid_client', 8_000);
+  console.log(`# figures ${JSON.stringify({ resource_server_gone_on_b_ms: rsGoneOnB, client_gone_on_b_ms: clientGoneOnB })}`);
 });

@@ -75,22 +75,24 @@ export function formBody(fields: string[], values: fc.Arbitrary<string> = hostil
 
 /**
  * Uploads `bytes` of form data to `path` over a raw socket, chunked or with a declared length, and
- * returns the status line's code as soon as the server answers (0 when it closes without one), so
- * a server that answers before reading everything is seen doing so. Bounded by `ms`.
+ * returns the status line's code as soon as the server answers (0 when it closes without one),
+ * with how many bytes the socket had accepted by then: a server that stops reading is seen doing
+ * so (the socket's buffers fill and the upload stalls). Bounded by `ms`.
  */
-export function upload(issuer: string, path: string, options: { bytes: number; chunked: boolean; headers?: Record<string, string>; ms?: number }): Promise<number> {
+export function upload(issuer: string, path: string, options: { bytes: number; chunked: boolean; headers?: Record<string, string>; ms?: number }): Promise<{ status: number; sent: number }> {
   const { hostname, port } = new URL(issuer);
   const ms = options.ms ?? 10_000;
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(port), hostname === 'localhost' ? '127.0.0.1' : hostname);
     let received = '';
     let done = false;
+    let sent = 0;
     const finish = (status: number) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve(status);
+      resolve({ status, sent });
     };
     const timer = setTimeout(() => {
       done = true;
@@ -108,7 +110,6 @@ export function upload(issuer: string, path: string, options: { bytes: number; c
       const head = [`POST ${path} HTTP/1.1`, `host: ${hostname}:${port}`, 'content-type: application/x-www-form-urlencoded', options.chunked ? 'transfer-encoding: chunked' : `content-length: ${options.bytes}`, ...Object.entries(options.headers ?? {}).map(([k, v]) => `${k}: ${v}`)];
       socket.write(`${head.join('\r\n')}\r\n\r\n`);
       const piece = Buffer.alloc(64 * 1024, 'x');
-      let sent = 0;
       const pump = () => {
         while (!done && sent < options.bytes) {
           const n = Math.min(piece.length, options.bytes - sent);

@@ -23,3 +23,31 @@ test('lines below the level are not written', () => {
   log.warn('loud');
   assert.deepEqual(lines.map((l) => JSON.parse(l).msg), ['loud']);
 });
+
+test('a secret nested deeper than any fixed limit is still redacted, and nothing past the depth limit is written', () => {
+  const lines: string[] = [];
+  const log = createLogger('debug', {}, (l) => lines.push(l));
+  const nest = (levels: number, leaf: Record<string, unknown>) => {
+    let v: Record<string, unknown> = leaf;
+    for (let i = 0; i < levels; i++) v = { inner: v };
+    return v;
+  };
+  log.info('seven', { a: nest(7, { password: 'seven-deep' }) });
+  log.info('deep', { a: nest(40, { note: 'forty-deep' }) });
+  assert.ok(!lines[0]!.includes('seven-deep'), 'a password 7 levels deep is written in clear');
+  assert.ok(lines[0]!.includes('[redacted]'));
+  assert.ok(!lines[1]!.includes('forty-deep'), 'a value past the depth limit is written');
+  assert.ok(lines[1]!.includes('[too deep]'));
+});
+
+test('a value reached twice is written twice, a cycle is cut', () => {
+  const lines: string[] = [];
+  const log = createLogger('debug', {}, (l) => lines.push(l));
+  const shared = { id: 'x' };
+  const cyclic: Record<string, unknown> = { name: 'loop' };
+  cyclic.self = cyclic;
+  log.info('m', { a: shared, b: shared, c: cyclic });
+  const entry = JSON.parse(lines[0]!);
+  assert.deepEqual([entry.a, entry.b], [{ id: 'x' }, { id: 'x' }]);
+  assert.equal(entry.c.self, '[circular]');
+});

@@ -9,9 +9,8 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { freePort } from '../../support/server.ts';
+import { throwawayDatabase, type ThrowawayDatabase } from '../../support/database.ts';
 
 const run = promisify(execFile);
 
@@ -75,19 +74,7 @@ export async function ownPostgres(bin = postgresBin()): Promise<OwnPostgres> {
 }
 
 /** TEST_DATABASE_URL as given (never dropped), else a fresh database on 127.0.0.1:5432 that drop() removes. */
-export async function sharedDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function sharedDatabase(): Promise<ThrowawayDatabase> {
   if (process.env.TEST_DATABASE_URL) return { url: process.env.TEST_DATABASE_URL, drop: async () => {} };
-  const name = `tessera_faults_${randomBytes(4).toString('hex')}`;
-  const admin = 'postgres://postgres@127.0.0.1:5432/postgres';
-  const query = async (sql: string) => {
-    const client = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 5_000 });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await query(`create database ${name}`);
-  return { url: `postgres://postgres@127.0.0.1:5432/${name}`, drop: () => query(`drop database if exists ${name} with (force)`) };
+  return throwawayDatabase('postgres://postgres@127.0.0.1:5432/postgres', 'tessera_faults');
 }
