@@ -271,3 +271,24 @@ test('/jwks and discovery may be cached no longer than the key refresh interval'
     assert.equal(res.headers.get('cache-control'), 'public, max-age=30', path);
   }
 });
+
+test('a client registered for signed userinfo and introspection answers gets JWTs signed with its algorithm', async () => {
+  const user = await aUser(server.db);
+  const rs = await aResourceServer(server.db);
+  const client = await aClient(server.db, { scope: 'openid email read', allowed_resources: [rs.identifier], userinfo_signed_response_alg: 'RS256', introspection_signed_response_alg: 'ES256' });
+  const config = await relyingParty(server.issuer, client.client_id, client.client_secret);
+  const { tokens } = await codeFlow(config, user.username, { scope: 'openid email' });
+  const me = await fetch(`${server.issuer}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  assert.match(me.headers.get('content-type')!, /^application\/jwt/);
+  const userinfo = await me.text();
+  assert.equal(decodeProtectedHeader(userinfo).alg, 'RS256');
+  assert.equal(decodeJwt(userinfo).email, 'someone@example.com');
+  const introspected = await fetch(`${server.issuer}/token/introspection`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`, accept: 'application/token-introspection+jwt', 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: tokens.access_token }),
+  });
+  const signed = await introspected.text();
+  assert.equal(decodeProtectedHeader(signed).alg, 'ES256');
+  assert.equal((decodeJwt(signed).token_introspection as { active: boolean }).active, true);
+});
