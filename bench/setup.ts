@@ -7,7 +7,7 @@ export const BENCH = {
   webhookSecret: 'bench-webhook-secret-0123456789',
   jwtResource: 'https://api.bench.test',
   opaqueResource: 'https://opaque.bench.test',
-  redirectUri: 'http://app.bench.test/cb',
+  redirectUri: 'https://app.bench.test/cb',
   clientScope: 'openid offline_access organization organization:* privileges',
   password: 'correct horse battery',
   /** The refresh scenario's scope on Tessera; the baseline gets `openid offline_access` (no claims work). */

@@ -3,8 +3,7 @@ import type { Settings } from './config.ts';
 import type { Logger } from './log.ts';
 import { SettingsError } from './config.ts';
 import { countClients, generateSecret, upsertClient } from './storage/clients.ts';
-
-export const ADMIN_SCOPES = 'admin admin:privileges';
+import { ADMIN_SCOPES } from './claims/scopes.ts';
 
 /**
  * The bootstrap admin client: from TESSERA_ADMIN_CLIENT_ID/SECRET it is created or brought up to date
@@ -14,7 +13,7 @@ export const ADMIN_SCOPES = 'admin admin:privileges';
 export async function ensureAdminClient(db: Database, settings: Settings, log: Logger, print: (text: string) => void): Promise<void> {
   const { id, secret } = settings.adminClient;
   if (id && secret) {
-    await upsertClient(db, { client_id: id, client_name: 'Tessera admin', grant_types: ['client_credentials'], scope: ADMIN_SCOPES }, secret);
+    await upsertClient(db, { client_id: id, client_name: 'Tessera admin', grant_types: ['client_credentials'], scope: ADMIN_SCOPES.join(' ') }, secret);
     log.info('admin client ready', { client_id: id });
     return;
   }
@@ -23,7 +22,7 @@ export async function ensureAdminClient(db: Database, settings: Settings, log: L
     throw new SettingsError('NODE_ENV=production will not generate and print an admin secret: set TESSERA_ADMIN_CLIENT_ID and TESSERA_ADMIN_CLIENT_SECRET');
   }
   const generated = { id: 'tessera-admin', secret: generateSecret() };
-  await upsertClient(db, { client_id: generated.id, client_name: 'Tessera admin', grant_types: ['client_credentials'], scope: ADMIN_SCOPES }, generated.secret);
+  await upsertClient(db, { client_id: generated.id, client_name: 'Tessera admin', grant_types: ['client_credentials'], scope: ADMIN_SCOPES.join(' ') }, generated.secret);
   log.info('admin client generated', { client_id: generated.id });
   print(
     [

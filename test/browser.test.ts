@@ -1,26 +1,20 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import * as oidc from 'openid-client';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { launchChromium, withoutChromium } from './support/chromium.ts';
+import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { aClient, aUser, authorizationRequest, relyingParty, unique, REDIRECT_URI } from './support/fixtures.ts';
 import { createOrganization, putMembership } from '../src/storage/organizations.ts';
 
-// Debian's Chromium (CI installs it); no tool downloads a browser of its own.
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no ${CHROMIUM}: apt-get install -y chromium`;
+const skip = withoutChromium;
 
 let server: TestServer;
 let browser: Browser;
 before(async () => {
   if (skip) return;
   server = await startTestServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -157,6 +157,15 @@ describe('resource-server add', () => {
     assert.doesNotMatch(r.stderr, STACK_FRAME);
     assert.equal(r.stdout, '');
   });
+
+  test('--audience takes a plain name, --signing-alg RS256', async () => {
+    const audience = unique('openfga');
+    const r = await runCli(['resource-server', 'add', '--identifier', `urn:${audience}`, '--audience', audience, '--signing-alg', 'RS256', '--scopes', 'check'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const rs = JSON.parse(r.stdout);
+    assert.equal(rs.audience, audience);
+    assert.equal(rs.signing_alg, 'RS256');
+  });
 });
 
 describe('client add', () => {
@@ -168,6 +177,31 @@ describe('client add', () => {
     assert.equal(client.token_endpoint_auth_method, 'none');
     assert.deepEqual(client.redirect_uris, [REDIRECT_URI]);
     assert.doesNotMatch(r.stderr, /secret/i);
+  });
+
+  test('the admin API rules hold here too: an unknown scope or a javascript: redirect is refused, naming the field', async () => {
+    const scope = await runCli(['client', 'add', '--name', 'App', '--redirect-uri', REDIRECT_URI, '--scope', 'openid read'], env);
+    assert.equal(scope.code, 2);
+    assert.match(scope.stderr, /scope: read is neither/);
+    const redirect = await runCli(['client', 'add', '--name', 'App', '--redirect-uri', 'javascript:alert(1)'], env);
+    assert.equal(redirect.code, 2);
+    assert.match(redirect.stderr, /redirect_uris\.0: the javascript scheme is not allowed/);
+    assert.equal(scope.stdout + redirect.stdout, '');
+  });
+
+  test('a native app, an RS256 web app with an extra CORS origin, a first-party app', async () => {
+    const native = await runCli(['client', 'add', '--name', 'Phone', '--redirect-uri', 'com.example.phone:/cb', '--public'], env);
+    assert.equal(native.code, 0, native.stderr);
+    assert.equal(JSON.parse(native.stdout).application_type, 'native');
+    const web = await runCli(['client', 'add', '--name', 'Web', '--redirect-uri', REDIRECT_URI, '--id-token-signed-response-alg', 'RS256', '--allowed-origin', 'https://spa.example.test', '--first-party'], env);
+    assert.equal(web.code, 0, web.stderr);
+    const client = JSON.parse(web.stdout);
+    assert.equal(client.id_token_signed_response_alg, 'RS256');
+    assert.deepEqual(client.allowed_origins, ['https://spa.example.test']);
+    assert.equal(client.first_party, true);
+    const ps = await runCli(['client', 'add', '--name', 'Web', '--redirect-uri', REDIRECT_URI, '--id-token-signed-response-alg', 'PS256'], env);
+    assert.equal(ps.code, 2);
+    assert.match(ps.stderr, /id_token_signed_response_alg/);
   });
 
   test('confidential: prints a secret and warns on stderr that it is shown once', async () => {

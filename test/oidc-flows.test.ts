@@ -131,11 +131,11 @@ describe('authorization code flow', () => {
     await oidc.tokenRevocation(config, refreshed.refresh_token!);
     await assert.rejects(oidc.refreshTokenGrant(config, refreshed.refresh_token!), { error: 'invalid_grant' }, 'revoked refresh token is refused');
 
-    const logoutUrl = oidc.buildEndSessionUrl(config, { id_token_hint: refreshed.id_token!, post_logout_redirect_uri: 'http://app.test/bye' });
+    const logoutUrl = oidc.buildEndSessionUrl(config, { id_token_hint: refreshed.id_token!, post_logout_redirect_uri: 'https://app.test/bye' });
     const confirm = await landed.agent.follow(logoutUrl.href, server.issuer);
     assert.match(confirm.body!, /Sign out\?/);
     const done = await landed.agent.submit(confirm.url, confirm.body!, /op\.logoutForm/, { logout: 'yes' }, server.issuer);
-    assert.ok(done.url.startsWith('http://app.test/bye'), `back at the app after logout, got ${done.url}`);
+    assert.ok(done.url.startsWith('https://app.test/bye'), `back at the app after logout, got ${done.url}`);
 
     // The session is gone: a new authorization request asks for the password again.
     const again = await authorizationRequest(config, { scope: 'openid' });

@@ -53,7 +53,7 @@ test('a run of every flow at debug level writes no secret to the log', async () 
     body: {
       client_name: 'Logs',
       redirect_uris: [REDIRECT_URI],
-      post_logout_redirect_uris: ['http://app.test/bye'],
+      post_logout_redirect_uris: ['https://app.test/bye'],
       grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
       scope: 'openid profile email offline_access',
       payload_hook: { url: hookUrl, secret: HOOK_SECRET, failure: 'open' },
@@ -112,10 +112,10 @@ test('a run of every flow at debug level writes no secret to the log', async () 
 
   // Sign out through the confirmation form; the ID token travels in the logout URL's query string.
   keep('ID token sent to logout', afterFailure.id_token);
-  const logout = await agent.follow(oidc.buildEndSessionUrl(config, { id_token_hint: afterFailure.id_token!, post_logout_redirect_uri: 'http://app.test/bye' }).href, server.issuer);
+  const logout = await agent.follow(oidc.buildEndSessionUrl(config, { id_token_hint: afterFailure.id_token!, post_logout_redirect_uri: 'https://app.test/bye' }).href, server.issuer);
   keepCookies();
   const done = await agent.submit(logout.url, logout.body!, /op\.logoutForm/, { logout: 'yes' }, server.issuer);
-  assert.ok(done.url.startsWith('http://app.test/bye'));
+  assert.ok(done.url.startsWith('https://app.test/bye'));
 
   const lines = server.logs;
   assert.ok(lines.some((l) => l.includes('"level":"debug"')), 'the logger ran at debug level');

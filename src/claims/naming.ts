@@ -12,8 +12,11 @@ export const PROTOCOL_CLAIMS: ReadonlySet<string> = new Set([
   'at_hash', 'c_hash', 's_hash', 'client_id', 'scope', 'cnf', 'typ', 'token_type', 'active', 'username',
 ]);
 
-/** Claims Tessera places itself (SPEC 3, 4, 6.3), protected like protocol claims. */
-export const TESSERA_CLAIMS: ReadonlySet<string> = new Set(['organization', 'user_profile', 'user_scope', 'requested_scope', 'https://hasura.io/jwt/claims']);
+/**
+ * Claims Tessera places itself (SPEC 3, 4, 6.3), protected like protocol claims; `grant_id` names
+ * the grant of a JWT access token (oidc/jwt-access-tokens.ts), which a hook must not redirect.
+ */
+export const TESSERA_CLAIMS: ReadonlySet<string> = new Set(['organization', 'user_profile', 'user_scope', 'requested_scope', 'https://hasura.io/jwt/claims', 'grant_id']);
 
 /** Prefix of a renamed payload claim (SPEC 6.2). */
 export const RENAME_PREFIX = 'extra_';

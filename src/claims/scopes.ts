@@ -27,3 +27,24 @@ export function organizationRequest(scopes: readonly string[]): OrganizationRequ
   if (scopes.includes(ORGANIZATION_SCOPE)) return { kind: 'one' };
   return { kind: 'none' };
 }
+
+/** The OpenID Connect scope values oidc-provider knows (Core §5.4 and offline_access). */
+export const OPENID_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'address', 'phone'] as const;
+/**
+ * Stands for "none of Tessera's scopes" in oidc-provider's view of a client whose `scope` lists only
+ * resource servers' scopes: oidc-provider reads an empty client scope as "every scope allowed"
+ * (`admin` included). Releases no claim; the admin API does not accept it in a client's scope.
+ */
+export const NO_PROVIDER_SCOPE = 'tessera:none';
+/** Tessera's admin API scopes (SPEC 8). */
+export const ADMIN_SCOPES = ['admin', 'admin:privileges'] as const;
+
+/** A scope value Tessera itself answers, as opposed to a resource server's. */
+export function isProviderScope(scope: string): boolean {
+  return (
+    (OPENID_SCOPES as readonly string[]).includes(scope) ||
+    (ADMIN_SCOPES as readonly string[]).includes(scope) ||
+    [ORGANIZATION_SCOPE, ALL_ORGANIZATIONS_SCOPE, PRIVILEGES_SCOPE, HASURA_SCOPE].includes(scope) ||
+    aliasOfScope(scope) !== undefined
+  );
+}

@@ -14,7 +14,8 @@ import { startServer } from '../server.ts';
 import { letWorkerExitWhenStopped, superviseWorkers, supervises, workerLogFields } from '../cluster.ts';
 import { NotFound } from '../errors.ts';
 import { putPrivileges } from '../storage/privileges.ts';
-import { GrantType, AuthMethod } from '../model/client.ts';
+import { GrantType, AuthMethod, type NewClient } from '../model/client.ts';
+import type { NewResourceServer } from '../model/resource-server.ts';
 
 /** Opens the configured database, brings the schema up to date, runs `fn`, and closes it. */
 async function withDatabase<T>(fn: (db: Database, passwordCost: number) => Promise<T>): Promise<T> {
@@ -129,7 +130,9 @@ export const commands: Command[] = [
   {
     path: ['client', 'add'],
     summary: 'register a client; prints its secret once',
-    usage: 'tessera client add --name "My app" --redirect-uri https://app.example/cb [--grant-types authorization_code,refresh_token] [--public]',
+    usage:
+      'tessera client add --name "My app" --redirect-uri https://app.example/cb [--grant-types authorization_code,refresh_token] [--public] [--application-type web|native] ' +
+      '[--allowed-origin https://spa.example] [--first-party] [--id-token-signed-response-alg ES256|RS256] [--userinfo-signed-response-alg ES256|RS256] [--introspection-signed-response-alg ES256|RS256]',
     options: {
       'client-id': { type: 'string' },
       name: { type: 'string' },
@@ -141,6 +144,12 @@ export const commands: Command[] = [
       scope: { type: 'string' },
       'default-resource': { type: 'string' },
       'allowed-resources': { type: 'string' },
+      'application-type': { type: 'string' },
+      'allowed-origin': { type: 'string', multiple: true },
+      'first-party': { type: 'boolean' },
+      'id-token-signed-response-alg': { type: 'string' },
+      'userinfo-signed-response-alg': { type: 'string' },
+      'introspection-signed-response-alg': { type: 'string' },
       'payload-hook-url': { type: 'string' },
       'payload-hook-secret': { type: 'string' },
       'payload-hook-module': { type: 'string' },
@@ -165,6 +174,13 @@ export const commands: Command[] = [
           scope: v.scope as string | undefined,
           default_resource: v['default-resource'] as string | undefined,
           allowed_resources: list(v['allowed-resources']),
+          // Checked by the same schema as the admin API (model/client.ts).
+          application_type: v['application-type'] as NewClient['application_type'],
+          allowed_origins: (v['allowed-origin'] as unknown as string[] | undefined) ?? [],
+          first_party: v['first-party'] as boolean | undefined,
+          id_token_signed_response_alg: v['id-token-signed-response-alg'] as NewClient['id_token_signed_response_alg'],
+          userinfo_signed_response_alg: v['userinfo-signed-response-alg'] as NewClient['userinfo_signed_response_alg'],
+          introspection_signed_response_alg: v['introspection-signed-response-alg'] as NewClient['introspection_signed_response_alg'],
           payload_hook: payloadHook,
         }),
       );
@@ -176,16 +192,18 @@ export const commands: Command[] = [
   {
     path: ['resource-server', 'add'],
     summary: 'register a resource server (an API that accepts access tokens for its identifier)',
-    usage: 'tessera resource-server add --identifier https://api.example.com [--scopes "read write"] [--format jwt|opaque] [--ttl 3600]',
-    options: { identifier: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, format: { type: 'string' }, ttl: { type: 'string' } },
+    usage: 'tessera resource-server add --identifier https://api.example.com [--audience api] [--scopes "read write"] [--format jwt|opaque] [--signing-alg ES256|RS256] [--ttl 3600]',
+    options: { identifier: { type: 'string' }, audience: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, format: { type: 'string' }, 'signing-alg': { type: 'string' }, ttl: { type: 'string' } },
     async run(v, _p, io) {
       const identifier = required(v, 'identifier');
       const rs = await withDatabase((db) =>
         createResourceServer(db, {
           identifier,
+          audience: v.audience as string | undefined,
           name: v.name as string | undefined,
           scopes: list(v.scopes),
           access_token_format: v.format as 'jwt' | 'opaque' | undefined,
+          signing_alg: v['signing-alg'] as NewResourceServer['signing_alg'],
           access_token_ttl: v.ttl === undefined ? undefined : Number(v.ttl),
         }),
       );

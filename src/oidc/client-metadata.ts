@@ -1,5 +1,6 @@
 import type { AdapterPayload, ClientMetadata } from 'oidc-provider';
 import type { Client } from '../model/client.ts';
+import { NO_PROVIDER_SCOPE, isProviderScope, splitScope } from '../claims/scopes.ts';
 
 /**
  * A `clients` row as oidc-provider client metadata; Tessera's own settings ride along as extra metadata.
@@ -11,20 +12,28 @@ export function toClientMetadata(c: Client, expandScope: (scope: string) => stri
     client_id: c.client_id,
     ...(c.client_secret ? { client_secret: c.client_secret } : {}),
     client_name: c.client_name,
+    application_type: c.application_type,
     redirect_uris: c.redirect_uris,
     post_logout_redirect_uris: c.post_logout_redirect_uris,
     grant_types: c.grant_types,
     response_types: c.grant_types.includes('authorization_code') ? ['code'] : [],
     token_endpoint_auth_method: c.token_endpoint_auth_method,
-    scope: expandScope(c.scope),
+    // oidc-provider knows only its own scope values; resource servers' ones limit getResourceServerInfo.
+    scope: expandScope(splitScope(c.scope).filter(isProviderScope).join(' ')) || NO_PROVIDER_SCOPE,
+    resource_scopes: splitScope(c.scope).filter((s) => !isProviderScope(s)),
+    id_token_signed_response_alg: c.id_token_signed_response_alg,
+    ...(c.userinfo_signed_response_alg ? { userinfo_signed_response_alg: c.userinfo_signed_response_alg } : {}),
+    ...(c.introspection_signed_response_alg ? { introspection_signed_response_alg: c.introspection_signed_response_alg } : {}),
     ...(c.default_resource ? { default_resource: c.default_resource } : {}),
     allowed_resources: c.allowed_resources,
+    allowed_origins: c.allowed_origins,
+    first_party: c.first_party,
     ...(c.payload_hook ? { payload_hook: c.payload_hook } : {}),
   };
 }
 
 /** Metadata names oidc-provider must keep on the client object for Tessera to read. */
-export const extraClientMetadata = ['default_resource', 'allowed_resources', 'payload_hook'];
+export const extraClientMetadata = ['default_resource', 'allowed_resources', 'resource_scopes', 'allowed_origins', 'first_party', 'payload_hook'];
 
 /**
  * What a client's scope implies (organization scopes, see organization-scopes.ts); `version` changes

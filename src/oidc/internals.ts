@@ -2,13 +2,16 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import instance from 'oidc-provider/lib/helpers/weak_cache.js';
 import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js';
+import introspectionStack from 'oidc-provider/lib/actions/introspection.js';
+import rejectStructuredTokens from 'oidc-provider/lib/shared/reject_structured_tokens.js';
 import type { JWK } from 'jose';
 
 /**
  * The one file that reaches into oidc-provider's internal state (pinned to major 9, covered by the
  * organization tests). oidc-provider knows only static scope values; `organization:<alias>` needs
  * scopes registered as organizations appear, and the refresh_token grant needs one more parameter.
- * Its signing keys are fixed at construction; a rotation must reach running instances.
+ * Its signing keys are fixed at construction; a rotation must reach running instances. Its
+ * introspection refuses every JWT; Tessera answers for its own JWT access tokens.
  */
 type Internals = {
   configuration: { scopes: Set<string>; claims: Record<string, Record<string, null>> };
@@ -68,4 +71,22 @@ export function signingKeyIds(provider: Provider): string[] {
  */
 export function replaceSigningKeys(provider: Provider, keys: JWK[]): void {
   initializeKeystore.call(provider, { keys: structuredClone(keys) });
+}
+
+/** The public halves of the keys the provider signs with now (its /jwks). */
+export function publicSigningKeys(provider: Provider): JWK[] {
+  return internals(provider).jwks.keys.map((k) => {
+    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = k as JWK;
+    return pub;
+  });
+}
+
+/**
+ * Lets the introspection endpoint look a JWT up like any other token (AccessToken.find, which
+ * Tessera teaches its own JWT access tokens: jwt-access-tokens.ts) instead of answering
+ * `unsupported_token_type`. Must run before a provider is made: its routes copy the middleware list.
+ */
+export function introspectJwts(): void {
+  const at = introspectionStack.indexOf(rejectStructuredTokens);
+  if (at !== -1) introspectionStack.splice(at, 1);
 }

@@ -2,8 +2,9 @@ import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provide
 import type { Database } from '../db/connect.ts';
 import { listMembershipsOfUser } from '../storage/organizations.ts';
 import { findGrantContext } from '../storage/grant-context.ts';
-import { organizationRequest, splitScope } from '../claims/scopes.ts';
+import { ALL_ORGANIZATIONS_SCOPE, ORGANIZATION_SCOPE, aliasOfScope, organizationRequest, splitScope } from '../claims/scopes.ts';
 import { selectOrganizations, type OrganizationSelection } from '../claims/organization.ts';
+import { requestedScope } from './requested-scope.ts';
 
 const { Prompt, Check, base } = interactionPolicy;
 
@@ -29,11 +30,23 @@ export function authorizationSelection(ctx: KoaContextWithOIDC, db: Database): P
 async function computeSelection(ctx: KoaContextWithOIDC, db: Database): Promise<OrganizationSelection | undefined> {
   const accountId = ctx.oidc.session?.accountId;
   if (!accountId) return undefined;
-  const request = organizationRequest(splitScope(ctx.oidc.params?.scope as string | undefined));
+  const request = organizationRequest(requestedScope(ctx));
   if (request.kind === 'none') return undefined;
   const grantId = ctx.oidc.session?.grantIdFor(ctx.oidc.client!.clientId);
   const [memberships, grant] = await Promise.all([listMembershipsOfUser(db, accountId), grantId ? findGrantContext(db, grantId) : undefined]);
   return selectOrganizations(request, memberships, grant?.organization_id ?? null, chosenOrganization(ctx));
+}
+
+/**
+ * The `organization:<alias>` values of a request that a grant's consent already covers: consent to
+ * `organization` (or `organization:*`) is consent to choosing any organization the user belongs to,
+ * so a switch by `organization:<alias>` (with `prompt=none`, too) asks no new consent. Whether the
+ * user is a member is still decided by the organization prompt below (access_denied otherwise).
+ */
+export function organizationScopesCoveredByGrant(grantScope: string, requested: readonly string[]): string[] {
+  const granted = splitScope(grantScope);
+  if (!granted.includes(ORGANIZATION_SCOPE) && !granted.includes(ALL_ORGANIZATIONS_SCOPE)) return [];
+  return requested.filter((s) => aliasOfScope(s) !== undefined && !granted.includes(s));
 }
 
 /** oidc-provider's default prompts (login, consent) with the organization prompt between them. */

@@ -7,12 +7,11 @@ import { extraClientMetadata } from './client-metadata.ts';
 import { createFindAccount } from './account.ts';
 import { resourceIndicators } from './resources.ts';
 import { ttl } from './ttl.ts';
-import { mayAccessToken, mayRevokeToken } from './token-access.ts';
+import { tokenAccessPolicy, mayRevokeToken } from './token-access.ts';
 import { renderError, logoutSource, postLogoutSuccessSource } from './pages.ts';
 import { STANDARD_SCOPE_CLAIMS } from '../claims/standard.ts';
 import { watchProviderEvents } from './events.ts';
 import { answerDatabaseUnavailable } from './database-unavailable.ts';
-import { ADMIN_SCOPES } from '../bootstrap.ts';
 import { interactionPolicyWithOrganizations } from './organization-policy.ts';
 import { expandOrganizationScopes, requestMayNameOrganizations } from './organization-scopes.ts';
 import { knownScopeCount } from './internals.ts';
@@ -21,7 +20,15 @@ import { spendPendingTokens } from './pending-spend.ts';
 import { computeClaimsBeforeSpending } from './claims-before-spending.ts';
 import { addTokenClaimsToIdTokens } from './id-token-claims.ts';
 import type { TokenClaims } from './token-claims.ts';
-import { ALL_ORGANIZATIONS_SCOPE, HASURA_SCOPE, ORGANIZATION_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
+import { ADMIN_SCOPES, ALL_ORGANIZATIONS_SCOPE, HASURA_SCOPE, NO_PROVIDER_SCOPE, OPENID_SCOPES, ORGANIZATION_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
+import { SIGNING_ALGS } from '../model/signing-alg.ts';
+import { corsForClient } from './cors.ts';
+import { loadExistingGrant } from './grant-loading.ts';
+import { REQUESTED_SCOPE, recordRequestedScope } from './requested-scope.ts';
+import { findJwtAccessTokens, nameGrantInJwt } from './jwt-access-tokens.ts';
+import { introspectJwts } from './internals.ts';
+import { listGrantedScopes } from './token-response-scope.ts';
+import { cacheKeysForRefreshInterval } from './key-cache-headers.ts';
 
 export type ProviderDeps = {
   issuer: string;
@@ -31,6 +38,8 @@ export type ProviderDeps = {
   cookieKeys: string[];
   trustProxy: boolean;
   tokenClaims: TokenClaims;
+  /** TESSERA_KEYS_REFRESH_S: how long /jwks and discovery may be cached. */
+  keysRefreshS: number;
 };
 
 // Scope values and the claims they release in ID tokens and userinfo (SPEC 3). `organization:<alias>`
@@ -44,7 +53,8 @@ const CLAIMS = {
 };
 
 /** Assembles the oidc-provider configuration from the small modules beside this file. */
-export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trustProxy, tokenClaims }: ProviderDeps): Provider {
+export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trustProxy, tokenClaims, keysRefreshS }: ProviderDeps): Provider {
+  introspectJwts();
   // The adapter is made before the provider it will ask about organization scopes.
   let provider: Provider | undefined;
   const configuration: Configuration = {
@@ -64,9 +74,14 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
     extraTokenClaims: (ctx, token) => tokenClaims.forAccessToken(ctx, token as never),
     // Scope-requested claims also go into the ID token (SPEC 3).
     conformIdTokenClaims: false,
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'address', 'phone', HASURA_SCOPE, ...ADMIN_SCOPES.split(' ')],
+    scopes: [...OPENID_SCOPES, HASURA_SCOPE, ...ADMIN_SCOPES, NO_PROVIDER_SCOPE],
     extraClientMetadata: { properties: extraClientMetadata },
-    clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false,
+    clientBasedCORS: corsForClient,
+    loadExistingGrant: loadExistingGrant as Configuration['loadExistingGrant'],
+    extraParams: { [REQUESTED_SCOPE]: recordRequestedScope as never },
+    formats: { customizers: { jwt: nameGrantInJwt as never } },
+    // What Tessera has keys for (storage/keys.ts), so discovery advertises only what it can sign.
+    enabledJWA: { idTokenSigningAlgValues: SIGNING_ALGS, userinfoSigningAlgValues: SIGNING_ALGS, introspectionSigningAlgValues: SIGNING_ALGS },
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
     responseTypes: ['code'],
     rotateRefreshToken: true,
@@ -75,13 +90,16 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true, allowedPolicy: mayAccessToken },
+      introspection: { enabled: true, allowedPolicy: tokenAccessPolicy(db) },
       revocation: { enabled: true, allowedPolicy: mayRevokeToken },
       userinfo: { enabled: true },
+      // Signed answers for the clients that ask for them (userinfo_/introspection_signed_response_alg).
+      jwtUserinfo: { enabled: true },
+      jwtIntrospection: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       resourceIndicators: resourceIndicators(db),
     },
-    // ES256 by default; a client may still ask for RS256 (published for older libraries).
+    // ES256 by default; a client may ask for RS256 (id_token_signed_response_alg) for older libraries.
     clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], id_token_signed_response_alg: 'ES256', token_endpoint_auth_method: 'client_secret_basic' },
     renderError,
   };
@@ -93,5 +111,8 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
   computeClaimsBeforeSpending(provider, db, tokenClaims);
   recordGrantContext(provider, db);
   spendPendingTokens(provider);
+  findJwtAccessTokens(provider);
+  listGrantedScopes(provider);
+  cacheKeysForRefreshInterval(provider, keysRefreshS);
   return provider;
 }

@@ -5,9 +5,11 @@ import { findResourceServerForRequest } from '../storage/resource-servers.ts';
 type ResourceIndicators = NonNullable<NonNullable<Configuration['features']>['resourceIndicators']>;
 
 /**
- * RFC 8707 resource indicators: a token for a registered resource server gets `aud` = its identifier
- * and, unless it asks for opaque, is an RFC 9068 JWT. A client reaches only the resource servers in
- * its `allowed_resources`; `default_resource` applies when the request names none.
+ * RFC 8707 resource indicators: a token for a registered resource server gets `aud` = its audience
+ * (by default its identifier) and, unless it asks for opaque, is an RFC 9068 JWT signed with its
+ * `signing_alg`. A client reaches only the resource servers in its `allowed_resources`;
+ * `default_resource` applies when the request names none. A client whose `scope` lists some of a
+ * resource server's scopes may ask it for those only; otherwise for all of them.
  */
 export function resourceIndicators(db: Database): ResourceIndicators {
   return {
@@ -21,12 +23,14 @@ export function resourceIndicators(db: Database): ResourceIndicators {
       }
       const rs = await findResourceServerForRequest(db, resourceIndicator);
       if (!rs) throw new errors.InvalidTarget(`unknown resource server ${resourceIndicator}`);
+      const listed = new Set((client['resource_scopes'] as string[] | undefined) ?? []);
+      const limited = rs.scopes.filter((s) => listed.has(s));
       return {
-        audience: rs.identifier,
-        scope: rs.scopes.join(' '),
+        audience: rs.audience,
+        scope: (limited.length ? limited : rs.scopes).join(' '),
         accessTokenTTL: rs.access_token_ttl,
         accessTokenFormat: rs.access_token_format,
-        ...(rs.access_token_format === 'jwt' ? { jwt: { sign: { alg: 'ES256' } } } : {}),
+        ...(rs.access_token_format === 'jwt' ? { jwt: { sign: { alg: rs.signing_alg } } } : {}),
       };
     },
   };

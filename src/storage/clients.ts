@@ -2,20 +2,23 @@ import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/connect.ts';
 import { prepared } from '../db/prepared.ts';
 import { Conflict, isUniqueViolation } from '../errors.ts';
-import { ClientPatch, NewClient, type Client } from '../model/client.ts';
-import { createReadCache } from './read-cache.ts';
+import { ClientPatch, NewClient, applicationTypeOf, type Client } from '../model/client.ts';
+import { checkClientAgainstStore } from './client-rules.ts';
+import { CLIENT_CACHE_TTL_MS, createReadCache } from './read-cache.ts';
 
-/** How long a client row read for a token request is reused: the staleness bound across instances. */
-export const CLIENT_CACHE_TTL_MS = 5000;
 const cache = createReadCache<Client>(CLIENT_CACHE_TTL_MS);
 
-const columns = ['client_id', 'client_secret', 'client_name', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'token_endpoint_auth_method', 'scope', 'default_resource', 'allowed_resources', 'payload_hook'];
+const columns = [
+  'client_id', 'client_secret', 'client_name', 'application_type', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'token_endpoint_auth_method', 'scope',
+  'default_resource', 'allowed_resources', 'allowed_origins', 'first_party', 'id_token_signed_response_alg', 'userinfo_signed_response_alg', 'introspection_signed_response_alg', 'payload_hook',
+];
 
 export const generateSecret = () => randomBytes(32).toString('base64url');
 
 /** Creates a client; a confidential one gets a generated secret unless one is given (bootstrap). */
 export async function createClient(db: Database, input: NewClient, secret?: string): Promise<Client> {
   const c = NewClient.parse(input);
+  await checkClientAgainstStore(db, c);
   const client_secret = c.token_endpoint_auth_method === 'none' ? null : (secret ?? generateSecret());
   const row = toRow({ ...c, client_id: c.client_id ?? randomBytes(12).toString('base64url') }, client_secret);
   try {
@@ -33,10 +36,15 @@ function toRow(c: ReturnType<typeof NewClient.parse> & { client_id: string }, cl
   return {
     ...c,
     client_secret,
+    // Stored as resolved, so a later PATCH of the redirect URIs does not silently change the type.
+    application_type: applicationTypeOf(c),
     redirect_uris: JSON.stringify(c.redirect_uris),
     post_logout_redirect_uris: JSON.stringify(c.post_logout_redirect_uris),
     grant_types: JSON.stringify(c.grant_types),
     allowed_resources: JSON.stringify(c.allowed_resources),
+    allowed_origins: JSON.stringify(c.allowed_origins),
+    userinfo_signed_response_alg: c.userinfo_signed_response_alg ?? null,
+    introspection_signed_response_alg: c.introspection_signed_response_alg ?? null,
     payload_hook: c.payload_hook ? JSON.stringify(c.payload_hook) : null,
   };
 }
@@ -53,6 +61,7 @@ export async function findClientForRequest(db: Database, clientId: string): Prom
 /** Creates the client or brings it to the given settings and secret (the bootstrap admin client). */
 export async function upsertClient(db: Database, input: NewClient & { client_id: string }, secret: string): Promise<Client> {
   const c = NewClient.parse(input);
+  await checkClientAgainstStore(db, c);
   const [row] = await db('clients')
     .insert(toRow({ ...c, client_id: input.client_id }, secret))
     .onConflict('client_id')
@@ -78,6 +87,7 @@ export async function updateClient(db: Database, clientId: string, patch: Client
     else if (v !== undefined) next[k] = v;
   }
   const merged = NewClient.parse({ ...next, client_id: clientId });
+  await checkClientAgainstStore(db, merged);
   const row = toRow({ ...merged, client_id: clientId }, current.client_secret);
   const [saved] = await db('clients')
     .where({ client_id: clientId })

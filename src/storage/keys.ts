@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose';
 import type { Database } from '../db/connect.ts';
-
-export type SigningAlg = 'ES256' | 'RS256';
+import type { SigningAlg } from '../model/signing-alg.ts';
 
 // Serialises first-start generation across instances sharing one database.
 const BOOTSTRAP_LOCK = 4242_0001;

@@ -1,5 +1,8 @@
 import type { Database } from '../db/connect.ts';
 
+/** How long a client or resource server row read for a token request is reused: the staleness bound across instances. */
+export const CLIENT_CACHE_TTL_MS = 5000;
+
 /**
  * Rows read on every token request (clients, resource servers), kept for a short time per database
  * handle. Only rows that exist are kept, so a row added anywhere is found at once. Every write made

@@ -94,7 +94,7 @@ test('database stopped: 503 with Retry-After everywhere it is needed, quickly; /
   figures.admin_503_ms = adminRes.ms;
 
   // A browser: the authorization endpoint and an interaction page answer a page, not JSON, not 500.
-  const authorize = await raw(`${base}/auth?client_id=${client.client_id}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('http://app.test/cb')}`, { headers: { accept: 'text/html' } });
+  const authorize = await raw(`${base}/auth?client_id=${client.client_id}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('https://app.test/cb')}`, { headers: { accept: 'text/html' } });
   assert.equal(authorize.status, 503, authorize.body);
   assert.match(authorize.headers.get('content-type') ?? '', /text\/html/);
   assert.match(authorize.body, /unavailable/i);

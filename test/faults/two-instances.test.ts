@@ -168,9 +168,13 @@ test('what the CLI adds works at once on both; what the admin API removes on A i
   assert.deepEqual([await serviceToken(a, service, api), await serviceToken(b, service, api)], ['token', 'token']);
 
   const admin = await tokenRequest(a.url, { client_id: envA.TESSERA_ADMIN_CLIENT_ID!, client_secret: envA.TESSERA_ADMIN_CLIENT_SECRET! }, { grant_type: 'client_credentials', scope: 'admin' });
-  const adminApi = (method: string, path: string) => raw(`${a.url}/admin/v1${path}`, { method, headers: { authorization: `Bearer ${admin.json!.access_token}` } });
+  const adminApi = (method: string, path: string, body?: unknown) =>
+    raw(`${a.url}/admin/v1${path}`, { method, headers: { authorization: `Bearer ${admin.json!.access_token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
 
-  // The resource server goes: A refuses tokens for it at once, B within its 5 s cache time.
+  // The resource server leaves the client (it cannot be deleted while a client lists it: 409), then goes:
+  // A refuses tokens for it at once, B within its 5 s cache time.
+  assert.equal((await adminApi('DELETE', `/resource-servers/${encodeURIComponent(api)}`)).status, 409);
+  assert.equal((await adminApi('PATCH', `/clients/${service.client_id}`, { allowed_resources: [] })).status, 200);
   assert.equal((await adminApi('DELETE', `/resource-servers/${encodeURIComponent(api)}`)).status, 204);
   assert.equal(await serviceToken(a, service, api), 'invalid_target');
   const rsGoneOnB = await waitFor('B refuses the deleted resource server', async () => (await serviceToken(b, service, api)) === 'invalid_target', 8_000);

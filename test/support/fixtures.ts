@@ -6,7 +6,7 @@ import { createClient } from '../../src/storage/clients.ts';
 import { createResourceServer } from '../../src/storage/resource-servers.ts';
 import type { NewClient } from '../../src/model/client.ts';
 
-export const REDIRECT_URI = 'http://app.test/cb';
+export const REDIRECT_URI = 'https://app.test/cb';
 
 /** A unique suffix so tests sharing one PostgreSQL database never collide. */
 export const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
@@ -19,7 +19,7 @@ export async function aClient(db: Database, input: Partial<NewClient> = {}) {
   return createClient(db, {
     client_name: 'Test app',
     redirect_uris: [REDIRECT_URI],
-    post_logout_redirect_uris: ['http://app.test/bye'],
+    post_logout_redirect_uris: ['https://app.test/bye'],
     grant_types: ['authorization_code', 'refresh_token'],
     ...input,
   });

@@ -30,8 +30,8 @@ test('PROTOCOL_CLAIMS holds every name of SPEC 6.1, plus active and username for
   assert.deepEqual([...PROTOCOL_CLAIMS].sort(), [...SPEC_PROTOCOL, 'active', 'username'].sort());
 });
 
-test('TESSERA_CLAIMS holds the claims placed from SPEC 3, 4 and 6.3', () => {
-  assert.deepEqual([...TESSERA_CLAIMS].sort(), ['organization', 'user_profile', 'user_scope', 'requested_scope', HASURA].sort());
+test('TESSERA_CLAIMS holds the claims placed from SPEC 3, 4 and 6.3, and the grant of a JWT access token', () => {
+  assert.deepEqual([...TESSERA_CLAIMS].sort(), ['organization', 'user_profile', 'user_scope', 'requested_scope', HASURA, 'grant_id'].sort());
   for (const name of PROTECTED) assert.ok(isProtected(name), name);
   for (const name of ['email', 'extra_sub', 'tier', '', 'SUB', 'sub ']) assert.equal(isProtected(name), false, name);
   assert.ok(!PROTECTED.some((n) => n.startsWith('extra_')), 'no protected name starts with extra_');
