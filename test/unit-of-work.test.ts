@@ -11,7 +11,7 @@ import { startTestServer, type TestServer } from './support/server.ts';
 import { aUser, unique } from './support/fixtures.ts';
 import { createAdapterClass } from '../src/storage/oidc-adapter.ts';
 import { UnitOfWork, withUnitOfWork } from '../src/storage/unit-of-work.ts';
-import { commitUnit, spendByUnitConfirmed } from '../src/storage/unit-of-work-commit.ts';
+import { commitUnit, spentByUnit } from '../src/storage/unit-of-work-commit.ts';
 import { findGrantContext, saveCodeGrantContext, saveGrantContext } from '../src/storage/grant-context.ts';
 import { createOrganization } from '../src/storage/organizations.ts';
 
@@ -70,8 +70,8 @@ test('a second request spending the same token stores nothing; consumed_by tells
   assert.equal(await new Adapter('RefreshToken').find(lost.next), undefined, 'the loser stored no refresh token');
   assert.equal(await new Adapter('AccessToken').find(lost.at), undefined, 'nor an access token');
   // After a commit whose answer was lost, this is how a request learns whether it went in.
-  assert.equal(await spendByUnitConfirmed(server.db, first), true);
-  assert.equal(await spendByUnitConfirmed(server.db, second), false);
+  assert.equal(await spentByUnit(server.db, first), true);
+  assert.equal(await spentByUnit(server.db, second), false);
 });
 
 test('a code carries its authorization’s organization and scope to the grant only when it is redeemed', async () => {

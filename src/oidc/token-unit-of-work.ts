@@ -3,7 +3,7 @@ import type { Database } from '../db/connect.ts';
 import type { Logger } from '../log.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { UnitOfWork, withUnitOfWork } from '../storage/unit-of-work.ts';
-import { applyRemovals, commitUnit, revokeGrant, spendByUnitConfirmed } from '../storage/unit-of-work-commit.ts';
+import { applyRemovals, commitUnit, revokeGrant, spentByUnit } from '../storage/unit-of-work-commit.ts';
 
 /**
  * A code exchange or a refresh happens whole, or not at all. oidc-provider spends the code or
@@ -34,7 +34,7 @@ export function commitTokenRequests(provider: Provider, db: Database, log: Logge
     } catch (err) {
       // The connection may have died after the commit but before its answer: the token's
       // consumed_by tells whether this request's writes are in.
-      if (!(isDatabaseUnavailable(err) && (await spendByUnitConfirmed(db, unit)))) {
+      if (!(isDatabaseUnavailable(err) && (await spentByUnit(db, unit)))) {
         log.warn('token request not committed', { err: (err as Error).message });
         ctx.state.databaseUnavailable = true;
         ctx.status = 500;

@@ -52,7 +52,7 @@ export async function commitUnit(db: Database, unit: UnitOfWork): Promise<Commit
  * After a commit whose answer never came (the connection died): whether it happened, told by who
  * spent the token. A few tries, on fresh connections; false when the database cannot say.
  */
-export async function spendByUnitConfirmed(db: Database, unit: UnitOfWork, tries = 3): Promise<boolean> {
+export async function spentByUnit(db: Database, unit: UnitOfWork, tries = 3): Promise<boolean> {
   if (!unit.consume) return false;
   for (let i = 0; i < tries; i++) {
     try {
