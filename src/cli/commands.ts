@@ -16,6 +16,7 @@ import { NotFound } from '../errors.ts';
 import { putPrivileges } from '../storage/privileges.ts';
 import { GrantType, AuthMethod, type NewClient } from '../model/client.ts';
 import type { NewResourceServer } from '../model/resource-server.ts';
+import { envLines, outputOf, outputOption } from './output.ts';
 
 /** Opens the configured database, brings the schema up to date, runs `fn`, and closes it. */
 async function withDatabase<T>(fn: (db: Database, passwordCost: number) => Promise<T>): Promise<T> {
@@ -90,7 +91,7 @@ export const commands: Command[] = [
   {
     path: ['user', 'add'],
     summary: 'create a user',
-    usage: 'tessera user add --username alice [--password-stdin | --password <p>] [--email a@example.com] [--name "Alice"]',
+    usage: 'tessera user add --username alice [--password-stdin | --password <p>] [--email a@example.com] [--name "Alice"] [--output json|env]',
     options: {
       username: { type: 'string' },
       password: { type: 'string' },
@@ -102,9 +103,11 @@ export const commands: Command[] = [
       'family-name': { type: 'string' },
       'external-id': { type: 'string' },
       disabled: { type: 'boolean' },
+      ...outputOption,
     },
     async run(v, _p, io) {
       const username = required(v, 'username');
+      const output = outputOf(v);
       const password = v['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : (v.password as string | undefined);
       const user = await withDatabase((db, cost) =>
         createUser(
@@ -123,7 +126,7 @@ export const commands: Command[] = [
           cost,
         ),
       );
-      io.out(json(user));
+      io.out(output === 'env' ? envLines({ USER_ID: user.id }) : json(user));
       return 0;
     },
   },
@@ -132,7 +135,7 @@ export const commands: Command[] = [
     summary: 'register a client; prints its secret once',
     usage:
       'tessera client add --name "My app" --redirect-uri https://app.example/cb [--grant-types authorization_code,refresh_token] [--public] [--application-type web|native] ' +
-      '[--allowed-origin https://spa.example] [--first-party] [--id-token-signed-response-alg ES256|RS256] [--userinfo-signed-response-alg ES256|RS256] [--introspection-signed-response-alg ES256|RS256]',
+      '[--allowed-origin https://spa.example] [--first-party] [--id-token-signed-response-alg ES256|RS256] [--userinfo-signed-response-alg ES256|RS256] [--introspection-signed-response-alg ES256|RS256] [--output json|env]',
     options: {
       'client-id': { type: 'string' },
       name: { type: 'string' },
@@ -154,9 +157,11 @@ export const commands: Command[] = [
       'payload-hook-secret': { type: 'string' },
       'payload-hook-module': { type: 'string' },
       'payload-hook-failure': { type: 'string' },
+      ...outputOption,
     },
     async run(v, _p, io) {
       const clientName = required(v, 'name');
+      const output = outputOf(v);
       const payloadHook = v['payload-hook-module']
         ? { module: v['payload-hook-module'] as string, failure: v['payload-hook-failure'] as 'open' | 'closed' | undefined }
         : v['payload-hook-url']
@@ -184,7 +189,8 @@ export const commands: Command[] = [
           payload_hook: payloadHook,
         }),
       );
-      io.out(json({ ...client, payload_hook: client.payload_hook && 'secret' in client.payload_hook ? { ...client.payload_hook, secret: '[set]' } : client.payload_hook }));
+      if (output === 'env') io.out(envLines({ CLIENT_ID: client.client_id, CLIENT_SECRET: client.client_secret }));
+      else io.out(json({ ...client, payload_hook: client.payload_hook && 'secret' in client.payload_hook ? { ...client.payload_hook, secret: '[set]' } : client.payload_hook }));
       if (client.client_secret) io.err('The client_secret above is shown only now; store it safely.');
       return 0;
     },
