@@ -131,6 +131,7 @@ test('closed policy: a failing hook fails the token request clearly, and the ref
     reply = answer;
     await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (err: oidc.ResponseBodyError) => {
       assert.equal(err.error, 'temporarily_unavailable', cause);
+      assert.equal(err.status, 400, 'a token endpoint error (hooks/README.md)');
       assert.match(err.error_description ?? '', new RegExp(cause));
       return true;
     });

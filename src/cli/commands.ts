@@ -277,7 +277,12 @@ export const commands: Command[] = [
         return rotateSigningKeys(db);
       });
       io.out(json({ added: kids }));
-      io.err('Running instances sign with the new keys within TESSERA_KEYS_REFRESH_S (60 s by default), no restart needed.');
+      // The embedded database is one process's: no server runs beside this command, so none picks the keys up.
+      io.err(
+        'url' in loadSettings().database
+          ? 'Running instances sign with the new keys within TESSERA_KEYS_REFRESH_S (60 s by default), no restart needed.'
+          : 'The next start publishes and signs with the new keys (the embedded database serves one process at a time).',
+      );
       return 0;
     },
   },
