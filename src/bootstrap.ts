@@ -27,9 +27,10 @@ export async function ensureAdminClient(db: Database, settings: Settings, log: L
   print(
     [
       '',
-      'A bootstrap admin client was created. Its secret is shown this once; keep it now:',
-      `  TESSERA_ADMIN_CLIENT_ID=${generated.id}`,
-      `  TESSERA_ADMIN_CLIENT_SECRET=${generated.secret}`,
+      'A bootstrap admin client was created. Its secret is shown this once: paste these lines into your shell, and keep them:',
+      // Shell lines, so a person pastes them and the README's admin API snippets find the variables.
+      `export TESSERA_ADMIN_CLIENT_ID=${generated.id}`,
+      `export TESSERA_ADMIN_CLIENT_SECRET=${generated.secret}`,
       '',
     ].join('\n'),
   );
