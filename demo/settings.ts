@@ -4,7 +4,7 @@
  */
 export type DemoSettings = { issuer: string; clientId: string; clientSecret: string | undefined; port: number; baseUrl: string; scope: string };
 
-export const DEFAULT_SCOPE = 'openid profile email offline_access organization privileges';
+export const DEFAULT_SCOPE = 'openid profile email offline_access organization privileges hasura';
 
 export function demoSettings(env: NodeJS.ProcessEnv): DemoSettings | string {
   const clientId = env.CLIENT_ID;
@@ -19,6 +19,6 @@ export function demoSettings(env: NodeJS.ProcessEnv): DemoSettings | string {
     clientSecret: env.CLIENT_SECRET || undefined,
     port,
     baseUrl: `http://localhost:${port}`,
-    scope: env.DEMO_SCOPE ?? DEFAULT_SCOPE,
+    scope: DEFAULT_SCOPE,
   };
 }

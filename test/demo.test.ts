@@ -32,7 +32,7 @@ before(async () => {
   await cli('org', 'member', 'add', '--org', 'beta', '--user', 'alice', '--roles', 'viewer');
   await cli('privileges', 'set', '--user', 'alice', '--profile', '{"role":"editor"}', '--scope', 'docs:read docs:write');
   const port = await freePort();
-  const exported = await cli('client', 'add', '--name', 'Demo app', '--redirect-uri', `http://localhost:${port}/callback`, '--scope', 'openid profile email offline_access organization privileges', '--output', 'env');
+  const exported = await cli('client', 'add', '--name', 'Demo app', '--redirect-uri', `http://localhost:${port}/callback`, '--scope', 'openid profile email offline_access organization privileges hasura', '--output', 'env');
   const vars = Object.fromEntries([...exported.matchAll(/^export (\w+)='([^']*)'$/gm)].map((m) => [m[1]!, m[2]!]));
   assert.deepEqual(Object.keys(vars), ['CLIENT_ID', 'CLIENT_SECRET']);
   server = await startServerProcess(env);
@@ -85,6 +85,7 @@ test('signing in through the demo shows the organization in the ID token, access
   const idToken = JSON.parse(element(body, 'id-token')!);
   assert.deepEqual(idToken.organization.acme.roles, ['admin']);
   assert.equal(idToken.user_profile.role, 'editor');
+  assert.equal(idToken['https://hasura.io/jwt/claims']['x-hasura-default-role'], 'admin');
   const userinfo = JSON.parse(element(body, 'userinfo')!);
   assert.deepEqual(Object.keys(userinfo.organization), ['acme']);
   assert.equal(userinfo.user_scope, 'docs:read docs:write');
