@@ -12,6 +12,7 @@ import { ensureAdminClient } from './bootstrap.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createApp } from './http/app.ts';
 import { createMetrics } from './metrics.ts';
+import { createPasswords } from './auth/passwords.ts';
 import { createHookRunner } from './hooks/runner.ts';
 import { createTokenClaims } from './oidc/token-claims.ts';
 import { registerKnownOrganizations } from './oidc/organization-scopes.ts';
@@ -44,7 +45,7 @@ export async function startServer(settings: Settings, log: Logger, print: (text:
     const tokenClaims = createTokenClaims({ db, log, metrics, hooks, globalHook: settings.payloadHook, maxTokenBytes: settings.maxTokenBytes });
     const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy, tokenClaims, keysRefreshS: settings.keysRefreshS });
     await registerKnownOrganizations(provider, db);
-    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, csrfKey: cookieKeys[0]!, passwordCost: settings.passwordCost, loginLimits: settings.loginLimits, trustProxy: settings.trustProxy });
+    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy });
 
     const purge = async () => {
       try {

@@ -4,7 +4,8 @@ import { loadSettings } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { connectDatabase, type Database } from '../db/connect.ts';
 import { migrateLatest } from '../db/migrate.ts';
-import { createUser } from '../storage/users.ts';
+import { createUser, type HashPassword } from '../storage/users.ts';
+import { createPasswords } from '../auth/passwords.ts';
 import { createClient } from '../storage/clients.ts';
 import { createOrganization, findOrganization, putMembership } from '../storage/organizations.ts';
 import { createResourceServer } from '../storage/resource-servers.ts';
@@ -18,12 +19,12 @@ import { GrantType, AuthMethod, type NewClient } from '../model/client.ts';
 import type { NewResourceServer } from '../model/resource-server.ts';
 
 /** Opens the configured database, brings the schema up to date, runs `fn`, and closes it. */
-async function withDatabase<T>(fn: (db: Database, passwordCost: number) => Promise<T>): Promise<T> {
+async function withDatabase<T>(fn: (db: Database, hashPassword: HashPassword) => Promise<T>): Promise<T> {
   const settings = loadSettings();
   const db = connectDatabase(settings.database, { poolMax: 2 });
   try {
     await migrateLatest(db);
-    return await fn(db, settings.passwordCost);
+    return await fn(db, createPasswords(settings.passwords).hash);
   } finally {
     await db.destroy();
   }
@@ -106,7 +107,7 @@ export const commands: Command[] = [
     async run(v, _p, io) {
       const username = required(v, 'username');
       const password = v['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : (v.password as string | undefined);
-      const user = await withDatabase((db, cost) =>
+      const user = await withDatabase((db, hashPassword) =>
         createUser(
           db,
           {
@@ -120,7 +121,7 @@ export const commands: Command[] = [
             external_id: v['external-id'] as string | undefined,
             enabled: v.disabled ? false : undefined,
           },
-          cost,
+          hashPassword,
         ),
       );
       io.out(json(user));
