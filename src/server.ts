@@ -18,6 +18,7 @@ import { createTokenClaims } from './oidc/token-claims.ts';
 import { registerKnownOrganizations } from './oidc/organization-scopes.ts';
 import { watchSigningKeys } from './oidc/signing-key-refresh.ts';
 import { closeGracefully } from './http/graceful-close.ts';
+import { printToStdout } from './print.ts';
 
 export type RunningServer = { url: string; db: Database; close(): Promise<void> };
 
@@ -35,7 +36,7 @@ export async function prepareDatabase(db: Database, settings: Settings, log: Log
 }
 
 /** Everything a start does, in order: database, schema, keys, bootstrap client, provider, HTTP. */
-export async function startServer(settings: Settings, log: Logger, print: (text: string) => void = (t) => process.stderr.write(t + '\n')): Promise<RunningServer> {
+export async function startServer(settings: Settings, log: Logger, print: (text: string) => void = printToStdout): Promise<RunningServer> {
   const db = connectDatabase(settings.database, { timeoutMs: settings.dbTimeoutMs, preparedStatements: settings.dbPreparedStatements });
   try {
     const { cookieKeys } = await prepareDatabase(db, settings, log, print);
