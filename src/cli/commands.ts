@@ -4,7 +4,8 @@ import { loadSettings } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { connectDatabase, type Database } from '../db/connect.ts';
 import { migrateLatest } from '../db/migrate.ts';
-import { createUser, type HashPassword } from '../storage/users.ts';
+import { createUser, updateUser, type HashPassword } from '../storage/users.ts';
+import { revokeAccount } from '../storage/oidc-adapter.ts';
 import { createPasswords } from '../auth/passwords.ts';
 import { createClient } from '../storage/clients.ts';
 import { createOrganization, findOrganization, putMembership } from '../storage/organizations.ts';
@@ -125,6 +126,28 @@ export const commands: Command[] = [
         ),
       );
       io.out(json(user));
+      return 0;
+    },
+  },
+  {
+    path: ['user', 'password'],
+    summary: "set a user's password; signs them out everywhere (sessions and refresh tokens)",
+    usage: 'tessera user password --user <id or username> [--password-stdin | --password <p>]',
+    options: {
+      user: { type: 'string' },
+      password: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+    },
+    async run(v, _p, io) {
+      const ref = required(v, 'user');
+      const password = v['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : required(v, 'password');
+      const revoked = await withDatabase(async (db, hashPassword) => {
+        const user = await resolveUser(db, ref);
+        await updateUser(db, user.id, { password }, hashPassword);
+        // Whoever knew the old password is signed out, as with the admin API.
+        return revokeAccount(db, user.id);
+      });
+      io.out(json({ revoked }));
       return 0;
     },
   },
