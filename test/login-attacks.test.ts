@@ -50,17 +50,17 @@ class AgentFrom extends UserAgent {
 }
 
 /** Opens a sign-in page; `post` then submits one username and password, and gives the status the person sees. */
-async function loginPage(agent: AgentFrom) {
-  const page = await agent.follow((await authorizationRequest(config, { scope: 'openid' })).url, server.issuer);
+async function loginPage(agent: AgentFrom, at = { server, config }) {
+  const page = await agent.follow((await authorizationRequest(at.config, { scope: 'openid' })).url, at.server.issuer);
   return async (username: string, password: string) => {
-    const answer = await agent.submit(page.url, page.body!, /\/login"/, { username, password }, server.issuer);
+    const answer = await agent.submit(page.url, page.body!, /\/login"/, { username, password }, at.server.issuer);
     return answer.res ? answer.res.status : 302;
   };
 }
 
-async function pages(agents: AgentFrom[]) {
+async function pages(agents: AgentFrom[], at = { server, config }) {
   const ready = [];
-  for (let i = 0; i < agents.length; i += 10) ready.push(...(await Promise.all(agents.slice(i, i + 10).map(loginPage))));
+  for (let i = 0; i < agents.length; i += 10) ready.push(...(await Promise.all(agents.slice(i, i + 10).map((a) => loginPage(a, at)))));
   return ready;
 }
 
@@ -75,18 +75,22 @@ test('40 parallel wrong passwords for one user from one address: at most 5 are c
   const user = await aUser(server.db, PASSWORD);
   const ip = `${net()}.1`;
   const posts = await pages(Array.from({ length: 40 }, () => new AgentFrom(ip)));
+  const checksBefore = passwordChecks(await metrics());
   const answers = tally(await Promise.all(posts.map((post) => post(user.username, 'wrong password'))));
-  // 401 "Wrong username or password" means the password was checked; 429 means it was not.
-  assert.ok((answers[401] ?? 0) <= 5, `checked ${answers[401]} passwords: ${JSON.stringify(answers)}`);
+  // 401 "Wrong username or password" means the password was checked; 429 means it was not; /metrics counts the checks.
+  assert.ok((answers[401] ?? 0) <= 5, `answered 401 ${answers[401]} times: ${JSON.stringify(answers)}`);
   assert.equal((answers[401] ?? 0) + (answers[429] ?? 0), 40, JSON.stringify(answers));
+  assert.ok(passwordChecks(await metrics()) - checksBefore <= 5, `checked ${passwordChecks(await metrics()) - checksBefore} passwords`);
 });
 
 test('150 parallel attempts from one address across usernames: at most 100 are checked', async () => {
   const ip = `${net()}.2`;
   const posts = await pages(Array.from({ length: 150 }, () => new AgentFrom(ip)));
+  const checksBefore = passwordChecks(await metrics());
   const answers = tally(await Promise.all(posts.map((post) => post(unique('nobody'), 'whatever-password'))));
-  assert.ok((answers[401] ?? 0) <= 100, `checked ${answers[401]} passwords: ${JSON.stringify(answers)}`);
+  assert.ok((answers[401] ?? 0) <= 100, `answered 401 ${answers[401]} times: ${JSON.stringify(answers)}`);
   assert.equal((answers[401] ?? 0) + (answers[429] ?? 0), 150, JSON.stringify(answers));
+  assert.ok(passwordChecks(await metrics()) - checksBefore <= 100, `checked ${passwordChecks(await metrics()) - checksBefore} passwords`);
 });
 
 test('strangers failing from 20 addresses do not lock the owner out of a browser that signed in before; a new browser waits', async () => {
@@ -140,14 +144,19 @@ test('a password stored by an older version (scrypt) signs in and is stored agai
 });
 
 test('80 concurrent bad sign-ins do not starve token issuance or its webhook (whose host name needs DNS)', async () => {
-  const rs = await aResourceServer(server.db);
+  // Hashes of about a quarter of a second each, as with the scrypt cost the attack was first made on.
+  const flooded = await startTestServer({ TESSERA_TRUST_PROXY: '1', TESSERA_PASSWORD_MEMORY_KIB: '65536', TESSERA_PASSWORD_PASSES: '4', TESSERA_HOOK_ALLOWED_HOSTS: 'localhost,127.0.0.1' });
+  after(() => flooded.stop());
+  const app = await aClient(flooded.db);
+  const at = { server: flooded, config: await relyingParty(flooded.issuer, app.client_id, app.client_secret) };
+  const rs = await aResourceServer(flooded.db);
   const hookUrl = receiver.url.replace('127.0.0.1', 'localhost');
-  const service = await aClient(server.db, { grant_types: ['client_credentials'], redirect_uris: [], allowed_resources: [rs.identifier], payload_hook: { url: hookUrl, secret: 'hook-secret-0123456789abcdef' } as never });
-  const serviceRp = await relyingParty(server.issuer, service.client_id, service.client_secret);
-  const failuresBefore = hookFailures(await metrics());
+  const service = await aClient(flooded.db, { grant_types: ['client_credentials'], redirect_uris: [], allowed_resources: [rs.identifier], payload_hook: { url: hookUrl, secret: 'hook-secret-0123456789abcdef' } as never });
+  const serviceRp = await relyingParty(flooded.issuer, service.client_id, service.client_secret);
+  const failuresBefore = hookFailures(await metrics(flooded));
 
   const base = net();
-  const posts = await pages(Array.from({ length: 80 }, (_, i) => new AgentFrom(`${base}.${i + 1}`)));
+  const posts = await pages(Array.from({ length: 80 }, (_, i) => new AgentFrom(`${base}.${i + 1}`)), at);
   let flooding = true;
   const flood = Promise.all(posts.map((post) => post(unique('nobody'), 'wrong password'))).finally(() => (flooding = false));
   const tokens: string[] = [];
@@ -160,16 +169,22 @@ test('80 concurrent bad sign-ins do not starve token issuance or its webhook (wh
   }
   const answers = tally(await flood);
   assert.deepEqual(refused, [], 'no token request failed during the flood');
-  assert.equal(hookFailures(await metrics()), failuresBefore, 'no hook failure in /metrics');
+  assert.equal(hookFailures(await metrics(flooded)), failuresBefore, 'no hook failure in /metrics');
   assert.ok((answers[401] ?? 0) > 0, `the flood's passwords were checked: ${JSON.stringify(answers)}`);
+  // Past the waiting line, sign-in says it is busy rather than queueing without end.
+  assert.equal((answers[401] ?? 0) + (answers[503] ?? 0), 80, JSON.stringify(answers));
+  assert.ok((answers[503] ?? 0) > 0, JSON.stringify(answers));
 });
 
-async function metrics() {
-  return (await fetch(`${server.issuer}/metrics`)).text();
+async function metrics(of = server) {
+  return (await fetch(`${of.issuer}/metrics`)).text();
 }
 
-const hookFailures = (text: string) =>
+/** The sum of a counter's series in /metrics' text. */
+const total = (name: string) => (text: string) =>
   text
     .split('\n')
-    .filter((l) => l.startsWith('tessera_payload_hook_failures_total'))
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+const hookFailures = total('tessera_payload_hook_failures_total');
+const passwordChecks = (text: string) => total('tessera_password_checks_total')(text.split('\n').filter((l) => !l.includes('outcome="busy"')).join('\n'));

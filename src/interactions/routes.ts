@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Database } from '../db/connect.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import { readForm } from '../http/form.ts';
 import { findUserForLogin, upgradePasswordHash } from '../storage/users.ts';
 import type { Passwords } from '../auth/passwords.ts';
@@ -14,13 +15,13 @@ import { ORGANIZATION_PROMPT } from '../oidc/organization-policy.ts';
 import { counterKeys, decide, minutesText, type LoginLimits } from '../auth/login-limits.ts';
 import { forgiveLoginAttempt, releaseLoginAttempt, reserveLoginAttempt } from '../storage/login-failures.ts';
 
-type Deps = { provider: Provider; db: Database; log: Logger; csrfKey: string; passwords: Passwords; loginLimits: LoginLimits };
+type Deps = { provider: Provider; db: Database; log: Logger; metrics: Metrics; csrfKey: string; passwords: Passwords; loginLimits: LoginLimits };
 
 /**
  * Our own login and consent pages (no devInteractions). Each form carries a token bound to the
  * interaction, on top of the interaction cookie, so a cross-site post cannot complete a step.
  */
-export function interactionRoutes({ provider, db, log, csrfKey, passwords, loginLimits }: Deps): Router {
+export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwords, loginLimits }: Deps): Router {
   const router = new Router({ prefix: '/interaction' });
   const csrfFor = (uid: string) => createHmac('sha256', csrfKey).update(`interaction:${uid}`).digest('base64url');
   const csrfValid = (uid: string, token: string | undefined) => {
@@ -95,8 +96,10 @@ export function interactionRoutes({ provider, db, log, csrfKey, passwords, login
     try {
       // Unknown users are checked against a decoy of the same cost, so the answer takes as long either way.
       ok = await passwords.verify(form.password ?? '', user?.password_hash);
+      metrics.passwordChecks.inc({ outcome: ok ? 'match' : 'mismatch' });
     } catch (err) {
       if (!(err instanceof HashQueueFull)) throw err;
+      metrics.passwordChecks.inc({ outcome: 'busy' });
       // Not checked, so not counted: the person may simply try again.
       await releaseLoginAttempt(db, keys);
       log.warn('login refused', { reason: 'password_checks_busy', client_id: interaction.params.client_id });
