@@ -37,7 +37,12 @@ export async function prepareDatabase(db: Database, settings: Settings, log: Log
 
 /** Everything a start does, in order: database, schema, keys, bootstrap client, provider, HTTP. */
 export async function startServer(settings: Settings, log: Logger, print: (text: string) => void = printToStdout): Promise<RunningServer> {
-  const db = connectDatabase(settings.database, { timeoutMs: settings.dbTimeoutMs, preparedStatements: settings.dbPreparedStatements });
+  const db = connectDatabase(settings.database, {
+    timeoutMs: settings.dbTimeoutMs,
+    preparedStatements: settings.dbPreparedStatements,
+    onDataDirTightened: (paths) =>
+      log.warn('the embedded database folder was readable by other users: made private (folders 0700, files 0600)', { data_dir: 'dataDir' in settings.database ? settings.database.dataDir : undefined, tightened: paths.length, examples: paths.slice(0, 5) }),
+  });
   try {
     const { cookieKeys } = await prepareDatabase(db, settings, log, print);
     const signingKeys = await loadSigningKeys(db);
