@@ -80,7 +80,7 @@ test('sign in through the running server: code + PKCE with offline_access gives 
   assert.equal(firstTokens.claims()!.sub, user.id);
   assert.ok(firstTokens.refresh_token, 'offline_access gives a refresh token');
   jwksBefore = await fetchJwks(config);
-  assert.deepEqual(jwksBefore.keys.map((k) => `${k.kty}/${k.alg}`).sort(), ['EC/ES256', 'RSA/RS256'], 'an ES256 and an RS256 key');
+  assert.deepEqual(jwksBefore.keys.map((k) => `${k.kty}/${k.alg}`).sort(), ['EC/ES256', 'RSA/RS256'], `an ES256 and an RS256 key; published: ${JSON.stringify(jwksBefore.keys.map((k) => [k.kid, k.alg]))}\n${server!.output()}`);
   for (const key of jwksBefore.keys) assert.equal(key.d, undefined, 'no private parts published');
 });
 
