@@ -8,13 +8,17 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('users', (t) => t.text('username_key'));
   const taken = new Set<string>();
   const users = (await knex('users').select('id', 'username').orderBy('created_at')) as Array<{ id: string; username: string }>;
-  for (const user of users) {
+  const keyed = users.map((user) => {
     let key = usernameKey(user.username);
     // Two old names that only NFKC tells apart: the older keeps the name; the newer gets a key
     // no typed username can match (sign-in refuses zero-width characters) until an admin renames it.
     if (taken.has(key)) key = `${key}\u200b${user.id}`;
     taken.add(key);
-    await knex('users').where({ id: user.id }).update({ username_key: key });
+    return [user.id, key];
+  });
+  for (let i = 0; i < keyed.length; i += 500) {
+    const batch = keyed.slice(i, i + 500);
+    await knex.raw(`update users set username_key = v.key from (values ${batch.map(() => '(?::uuid, ?::text)').join(', ')}) as v (id, key) where users.id = v.id`, batch.flat());
   }
   await knex.raw('alter table users alter column username_key set not null');
   await knex.raw('drop index if exists users_username_lower');
