@@ -14,11 +14,12 @@ export type PasswordSettings = PasswordHashing & { concurrency: number; maxWaiti
 
 export function createPasswords(settings: PasswordSettings): Passwords {
   const queue = createHashQueue(settings);
-  let decoy: Promise<string> | undefined;
+  // Made now, not at the first unknown username: that first answer would otherwise take twice as long.
+  const decoy = queue.run(() => decoyHash(settings), { mayWait: true });
+  decoy.catch(() => {}); // a failure surfaces at the first verify that needs it
   return {
     hash: (password) => queue.run(() => hashPassword(password, settings), { mayWait: true }),
     async verify(password, stored) {
-      decoy ??= queue.run(() => decoyHash(settings), { mayWait: true });
       const against = stored ?? (await decoy);
       return queue.run(() => verifyPassword(password, against));
     },
