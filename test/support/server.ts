@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadSettings, type Settings } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
+import { throwawayDatabase } from './database.ts';
 
 /**
  * A port free now, for a process that must be told its port before it starts (a `tessera start`
@@ -41,6 +42,22 @@ export async function testEnv(extra: Record<string, string> = {}, port?: number)
     ...extra,
   };
   return { env, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
+}
+
+/**
+ * testEnv with a database of its own on PostgreSQL too (a PGlite folder always is the test's own),
+ * for a test that changes what every instance on a database shares, such as the signing keys.
+ */
+export async function isolatedTestEnv(extra: Record<string, string> = {}): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }> {
+  const database = process.env.TEST_DATABASE_URL ? await throwawayDatabase(process.env.TEST_DATABASE_URL) : undefined;
+  const { env, cleanup } = await testEnv({ ...(database ? { DATABASE_URL: database.url } : {}), ...extra });
+  return {
+    env,
+    async cleanup() {
+      cleanup();
+      await database?.drop();
+    },
+  };
 }
 
 export type TestServer = RunningServer & { issuer: string; settings: Settings; logs: string[]; stop(): Promise<void> };
