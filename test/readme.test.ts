@@ -109,7 +109,7 @@ test('every shell block of the README runs as written, in order, and answers wha
   const [port, demoPort] = [await freePort(), await freePort()];
   const envFile = path.join(work, 'shell.env');
   writeFileSync(envFile, '');
-  const env = childEnv({ PORT: String(port), HOST: '127.0.0.1', DEMO_PORT: String(demoPort), TESSERA_DATA_DIR: path.join(work, 'data'), TESSERA_PASSWORD_COST: '10', TESSERA_LOG_LEVEL: 'warn' });
+  const env = childEnv({ PORT: String(port), HOST: '127.0.0.1', DEMO_PORT: String(demoPort), TESSERA_DATA_DIR: path.join(work, 'data'), TESSERA_LOG_LEVEL: 'warn' });
   const local = (text: string) => text.replaceAll('localhost:3000', `localhost:${port}`).replaceAll('localhost:8080', `localhost:${demoPort}`);
   // Each block sees the variables and functions of the ones before, and leaves its own for the next.
   const script = (code: string, save: boolean) =>
