@@ -27,7 +27,7 @@ export function adminRouter({ provider, db, passwordCost, hooks, globalHook }: A
   router.get('/openapi.json', (ctx) => {
     ctx.body = document;
   });
-  router.use(adminAuth(provider));
+  router.use(adminAuth(provider, db));
   for (const routes of [privilegesRoutes(db), usersRoutes(db, passwordCost), organizationsRoutes(provider, db), clientsRoutes(db), tokenPreviewRoutes(db, hooks, globalHook)]) router.use(routes.routes());
   router.all('/{*rest}', () => {
     throw new Problem(404, 'Not found', 'no such admin resource');
