@@ -25,6 +25,7 @@ const EnvSchema = z.object({
   TESSERA_MAX_TOKEN_BYTES: z.coerce.number().int().min(512).default(8192),
   TESSERA_HOOKS_DIR: z.string().default('.'),
   TESSERA_DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
+  TESSERA_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   TESSERA_DB_PREPARED_STATEMENTS: z
     .enum(['1', '0', 'true', 'false', 'yes', 'no'])
     .optional()
@@ -46,6 +47,8 @@ export type Settings = {
   database: { url: string } | { dataDir: string };
   /** Longest wait for a PostgreSQL connection (connect and pool acquire); past it a request answers 503. */
   dbTimeoutMs: number;
+  /** Longest a PostgreSQL statement may run (statement_timeout, and a client-side deadline just above it); past it a request answers 503. */
+  dbStatementTimeoutMs: number;
   /** Hot statements as named prepared statements (off for a pooler that cannot keep them). */
   dbPreparedStatements: boolean;
   /** How often a running instance re-reads the signing keys, so a rotation reaches it without a restart. */
@@ -99,6 +102,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     issuer,
     database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: path.resolve(e.TESSERA_DATA_DIR) },
     dbTimeoutMs: e.TESSERA_DB_TIMEOUT_MS,
+    dbStatementTimeoutMs: e.TESSERA_DB_STATEMENT_TIMEOUT_MS,
     dbPreparedStatements: e.TESSERA_DB_PREPARED_STATEMENTS,
     keysRefreshS: e.TESSERA_KEYS_REFRESH_S,
     shutdownGraceS: e.TESSERA_SHUTDOWN_GRACE_S,

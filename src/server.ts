@@ -35,7 +35,7 @@ export async function prepareDatabase(db: Database, settings: Settings, log: Log
 
 /** Everything a start does, in order: database, schema, keys, bootstrap client, provider, HTTP. */
 export async function startServer(settings: Settings, log: Logger, print: (text: string) => void = (t) => process.stderr.write(t + '\n')): Promise<RunningServer> {
-  const db = connectDatabase(settings.database, { timeoutMs: settings.dbTimeoutMs, preparedStatements: settings.dbPreparedStatements });
+  const db = connectDatabase(settings.database, { timeoutMs: settings.dbTimeoutMs, statementTimeoutMs: settings.dbStatementTimeoutMs, preparedStatements: settings.dbPreparedStatements });
   try {
     const { cookieKeys } = await prepareDatabase(db, settings, log, print);
     const signingKeys = await loadSigningKeys(db);
