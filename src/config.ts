@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { hookFromEnv, type PayloadHookConfig } from './hooks/config.ts';
 import { SettingsError } from './errors.ts';
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './auth/login-limits.ts';
+import { parseAllowedHosts, type AddressPolicy } from './hooks/address-policy.ts';
 
 const flag = z
   .string()
@@ -24,6 +25,7 @@ const EnvSchema = z.object({
   TESSERA_PURGE_INTERVAL_S: z.coerce.number().int().min(1).default(600),
   TESSERA_MAX_TOKEN_BYTES: z.coerce.number().int().min(512).default(8192),
   TESSERA_HOOKS_DIR: z.string().default('.'),
+  TESSERA_HOOK_ALLOWED_HOSTS: z.string().optional(),
   TESSERA_DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
   TESSERA_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   TESSERA_DB_PREPARED_STATEMENTS: z
@@ -67,6 +69,8 @@ export type Settings = {
   hooksDir: string;
   /** The global payload hook (TESSERA_PAYLOAD_HOOK or TESSERA_PAYLOAD_HOOK_URL...); a client's own wins. */
   payloadHook: PayloadHookConfig | undefined;
+  /** Where a client's own webhook may point: public addresses, plus TESSERA_HOOK_ALLOWED_HOSTS. */
+  hookAddressPolicy: AddressPolicy;
   /** Failed sign-ins allowed per (username, IP), username and IP within a window. */
   loginLimits: LoginLimits;
   /** Processes serving one port (node:cluster); more than 1 needs PostgreSQL. */
@@ -95,6 +99,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if ((e.TESSERA_ADMIN_CLIENT_ID === undefined) !== (e.TESSERA_ADMIN_CLIENT_SECRET === undefined)) {
     throw new SettingsError('set both TESSERA_ADMIN_CLIENT_ID and TESSERA_ADMIN_CLIENT_SECRET, or neither');
   }
+  const allowedHosts = parseAllowedHosts(e.TESSERA_HOOK_ALLOWED_HOSTS);
+  if ('error' in allowedHosts) throw new SettingsError(`TESSERA_HOOK_ALLOWED_HOSTS: ${allowedHosts.error}`);
   return {
     production,
     port: e.PORT,
@@ -114,6 +120,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     maxTokenBytes: e.TESSERA_MAX_TOKEN_BYTES,
     hooksDir: path.resolve(e.TESSERA_HOOKS_DIR),
     payloadHook: hookFromEnv(env),
+    hookAddressPolicy: allowedHosts.policy,
     loginLimits: {
       perUserAndIp: e.TESSERA_LOGIN_MAX_FAILURES,
       perUser: e.TESSERA_LOGIN_MAX_FAILURES_PER_USER,

@@ -40,11 +40,11 @@ export async function startServer(settings: Settings, log: Logger, print: (text:
     const { cookieKeys } = await prepareDatabase(db, settings, log, print);
     const signingKeys = await loadSigningKeys(db);
     const metrics = createMetrics();
-    const hooks = createHookRunner({ hooksDir: settings.hooksDir, log, metrics, now: () => Date.now() });
+    const hooks = createHookRunner({ hooksDir: settings.hooksDir, log, metrics, now: () => Date.now(), addressPolicy: settings.hookAddressPolicy });
     const tokenClaims = createTokenClaims({ db, log, metrics, hooks, globalHook: settings.payloadHook, maxTokenBytes: settings.maxTokenBytes });
     const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy, tokenClaims, keysRefreshS: settings.keysRefreshS });
     await registerKnownOrganizations(provider, db);
-    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, csrfKey: cookieKeys[0]!, passwordCost: settings.passwordCost, loginLimits: settings.loginLimits, trustProxy: settings.trustProxy });
+    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, csrfKey: cookieKeys[0]!, passwordCost: settings.passwordCost, loginLimits: settings.loginLimits, trustProxy: settings.trustProxy });
 
     const purge = async () => {
       try {

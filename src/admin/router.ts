@@ -11,11 +11,12 @@ import { openApiDocument } from './openapi.ts';
 import { tokenPreviewRoutes } from './token-preview.ts';
 import type { HookRunner } from '../hooks/runner.ts';
 import type { PayloadHookConfig } from '../hooks/config.ts';
+import type { AddressPolicy } from '../hooks/address-policy.ts';
 
 /** /admin/v1: JSON, problem+json errors, every request authenticated by a Tessera token. */
-export type AdminDeps = { provider: Provider; db: Database; passwordCost: number; hooks: HookRunner; globalHook: PayloadHookConfig | undefined };
+export type AdminDeps = { provider: Provider; db: Database; passwordCost: number; hooks: HookRunner; globalHook: PayloadHookConfig | undefined; hookAddressPolicy: AddressPolicy };
 
-export function adminRouter({ provider, db, passwordCost, hooks, globalHook }: AdminDeps): Router {
+export function adminRouter({ provider, db, passwordCost, hooks, globalHook, hookAddressPolicy }: AdminDeps): Router {
   const document = openApiDocument(provider.issuer);
   const router = new Router({ prefix: '/admin/v1' });
   router.use(problems());
@@ -28,7 +29,7 @@ export function adminRouter({ provider, db, passwordCost, hooks, globalHook }: A
     ctx.body = document;
   });
   router.use(adminAuth(provider, db));
-  for (const routes of [privilegesRoutes(db), usersRoutes(db, passwordCost), organizationsRoutes(provider, db), clientsRoutes(db), tokenPreviewRoutes(db, hooks, globalHook)]) router.use(routes.routes());
+  for (const routes of [privilegesRoutes(db), usersRoutes(db, passwordCost), organizationsRoutes(provider, db), clientsRoutes(db, hookAddressPolicy), tokenPreviewRoutes(db, hooks, globalHook)]) router.use(routes.routes());
   router.all('/{*rest}', () => {
     throw new Problem(404, 'Not found', 'no such admin resource');
   });

@@ -1,6 +1,7 @@
 import type { Command } from './command.ts';
 import { list, required, UsageError } from './command.ts';
 import { loadSettings } from '../config.ts';
+import { hookUrlProblem } from '../hooks/address-policy.ts';
 import { createLogger } from '../log.ts';
 import { connectDatabase, type Database } from '../db/connect.ts';
 import { migrateLatest } from '../db/migrate.ts';
@@ -162,6 +163,9 @@ export const commands: Command[] = [
         : v['payload-hook-url']
           ? { url: v['payload-hook-url'] as string, secret: required(v, 'payload-hook-secret'), failure: v['payload-hook-failure'] as 'open' | 'closed' | undefined }
           : undefined;
+      // The same rule as the admin API: public addresses, unless TESSERA_HOOK_ALLOWED_HOSTS lists the host.
+      const hookProblem = payloadHook && 'url' in payloadHook ? hookUrlProblem(payloadHook.url!, loadSettings().hookAddressPolicy) : undefined;
+      if (hookProblem) throw new UsageError(`--payload-hook-url ${hookProblem}`);
       const method = v.public ? 'none' : ((v['auth-method'] as string | undefined) ?? undefined);
       const client = await withDatabase((db) =>
         createClient(db, {
