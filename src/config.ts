@@ -38,6 +38,7 @@ const EnvSchema = z.object({
   TESSERA_LOGIN_MAX_FAILURES_PER_USER: z.coerce.number().int().min(1).default(DEFAULT_LOGIN_LIMITS.perUser),
   TESSERA_LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(DEFAULT_LOGIN_LIMITS.perIp),
   TESSERA_LOGIN_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_LOGIN_LIMITS.windowS),
+  TESSERA_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TESSERA_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
 });
 
@@ -73,6 +74,8 @@ export type Settings = {
   hookAddressPolicy: AddressPolicy;
   /** Failed sign-ins allowed per (username, IP), username and IP within a window. */
   loginLimits: LoginLimits;
+  /** When set, GET /metrics needs it as a bearer token. */
+  metricsToken: string | undefined;
   /** Processes serving one port (node:cluster); more than 1 needs PostgreSQL. */
   workers: number;
 };
@@ -127,6 +130,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       perIp: e.TESSERA_LOGIN_MAX_FAILURES_PER_IP,
       windowS: e.TESSERA_LOGIN_WINDOW_S,
     },
+    metricsToken: e.TESSERA_METRICS_TOKEN,
     workers: e.TESSERA_WORKERS,
   };
 }
