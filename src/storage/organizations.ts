@@ -79,5 +79,7 @@ export async function listMembers(db: Database, organizationId: string) {
 }
 
 export async function removeMembership(db: Database, organizationId: string, userId: string): Promise<boolean> {
+  // A user id that is no uuid names no membership (and PostgreSQL would refuse to compare it).
+  if (!isUuid(userId)) return false;
   return (await db('memberships').where({ organization_id: organizationId, user_id: userId }).delete()) > 0;
 }
