@@ -34,7 +34,13 @@ export async function prepareDatabase(db: Database, settings: Settings, log: Log
 }
 
 /** Everything a start does, in order: database, schema, keys, bootstrap client, provider, HTTP. */
-export async function startServer(settings: Settings, log: Logger, print: (text: string) => void = (t) => process.stderr.write(t + '\n')): Promise<RunningServer> {
+export async function startServer(
+  settings: Settings,
+  log: Logger,
+  print: (text: string) => void = (t) => process.stderr.write(t + '\n'),
+  /** A server already listening (tests bind port 0 first, so the issuer can name the port it got). */
+  listening?: http.Server,
+): Promise<RunningServer> {
   const db = connectDatabase(settings.database, { timeoutMs: settings.dbTimeoutMs, statementTimeoutMs: settings.dbStatementTimeoutMs, preparedStatements: settings.dbPreparedStatements });
   try {
     const { cookieKeys } = await prepareDatabase(db, settings, log, print);
@@ -59,13 +65,16 @@ export async function startServer(settings: Settings, log: Logger, print: (text:
     const timer = setInterval(purge, settings.purgeIntervalS * 1000).unref();
     const stopKeyWatch = watchSigningKeys(provider, db, log, settings.keysRefreshS);
 
-    const server = http.createServer(app.callback());
+    const server = listening ?? http.createServer();
+    server.on('request', app.callback());
     server.headersTimeout = 20_000;
     server.requestTimeout = 30_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(settings.port, settings.host, resolve);
-    });
+    if (!listening) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(settings.port, settings.host, resolve);
+      });
+    }
     const { port } = server.address() as AddressInfo;
     log.info('listening', { port, issuer: settings.issuer, database: 'url' in settings.database ? 'postgresql' : 'pglite' });
 

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
-import { testEnv } from './support/server.ts';
+import { isolatedTestEnv } from './support/server.ts';
 import { startReceiver, type Receiver } from './support/receiver.ts';
 import { authorizationRequest, relyingParty, REDIRECT_URI, unique } from './support/fixtures.ts';
 import { signIn } from './support/browserless.ts';
@@ -17,7 +17,7 @@ const PASSWORD = 'correct horse battery';
 const HOOK_SECRET = 'cli-hook-secret-0123456789';
 
 let env: Record<string, string>;
-let cleanup = () => {};
+let cleanup = async () => {};
 let receiver: Receiver;
 let server: ServerProcess | undefined;
 
@@ -30,7 +30,7 @@ let service: { client_id: string; client_secret: string };
 let firstKeys: Array<{ kid: string; alg: string }>;
 
 before(async () => {
-  ({ env, cleanup } = await testEnv({ TESSERA_KEYS_REFRESH_S: '1' }));
+  ({ env, cleanup } = await isolatedTestEnv({ TESSERA_KEYS_REFRESH_S: '1' }));
   receiver = await startReceiver((req, res) => {
     req.resume();
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"plan":"from-the-hook"}'));
@@ -51,7 +51,7 @@ before(async () => {
 after(async () => {
   await server?.kill();
   await receiver?.stop();
-  cleanup();
+  await cleanup();
 });
 
 const jwks = async () => (await (await fetch(`${env.ISSUER}/jwks`)).json()) as JSONWebKeySet;

@@ -11,7 +11,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
-import { testEnv } from './support/server.ts';
+import { isolatedTestEnv } from './support/server.ts';
 import { authorizationRequest, relyingParty, REDIRECT_URI, unique } from './support/fixtures.ts';
 import { signIn } from './support/browserless.ts';
 import { cliJson, runCli, startServerProcess, type ServerProcess } from './support/processes.ts';
@@ -19,7 +19,7 @@ import { cliJson, runCli, startServerProcess, type ServerProcess } from './suppo
 const PASSWORD = 'correct horse battery';
 
 let env: Record<string, string>;
-let cleanup = () => {};
+let cleanup = async () => {};
 let issuer: string;
 let server: ServerProcess | undefined;
 const started: ServerProcess[] = [];
@@ -51,7 +51,7 @@ async function fetchJwks(config: oidc.Configuration): Promise<JSONWebKeySet> {
 const kids = (jwks: JSONWebKeySet) => jwks.keys.map((k) => k.kid!).sort();
 
 before(async () => {
-  ({ env, cleanup } = await testEnv());
+  ({ env, cleanup } = await isolatedTestEnv());
   issuer = env.ISSUER!;
   // Created before the first start: the CLI brings the schema up to date by itself.
   user = await cliJson(['user', 'add', '--username', unique('restart'), '--password', PASSWORD, '--email', 'r@example.com', '--email-verified'], env);
@@ -62,7 +62,7 @@ before(async () => {
 after(async () => {
   // Whatever happened above, no child outlives the file.
   await Promise.all(started.map((s) => s.kill()));
-  cleanup();
+  await cleanup();
 });
 
 // Carried from one step to the next: the steps depend on each other, in order.
@@ -80,7 +80,7 @@ test('sign in through the running server: code + PKCE with offline_access gives 
   assert.equal(firstTokens.claims()!.sub, user.id);
   assert.ok(firstTokens.refresh_token, 'offline_access gives a refresh token');
   jwksBefore = await fetchJwks(config);
-  assert.deepEqual(jwksBefore.keys.map((k) => `${k.kty}/${k.alg}`).sort(), ['EC/ES256', 'RSA/RS256'], 'an ES256 and an RS256 key');
+  assert.deepEqual(jwksBefore.keys.map((k) => `${k.kty}/${k.alg}`).sort(), ['EC/ES256', 'RSA/RS256'], `an ES256 and an RS256 key; published: ${JSON.stringify(jwksBefore.keys.map((k) => [k.kid, k.alg]))}\n${server!.output()}`);
   for (const key of jwksBefore.keys) assert.equal(key.d, undefined, 'no private parts published');
 });
 

@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, freePort, type TestServer } from './support/server.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
 import { aClient, aUser, REDIRECT_URI, unique } from './support/fixtures.ts';
 import { UserAgent, signIn } from './support/browserless.ts';
 import { createOrganization, putMembership } from '../src/storage/organizations.ts';
@@ -16,10 +16,10 @@ let tls: TestServer;
 let tlsOrigin: string;
 before(async () => {
   plain = await startTestServer();
-  // Behind a TLS-terminating proxy: the issuer is https, the proxy talks plain http to Tessera.
-  const port = await freePort();
-  tlsOrigin = `https://127.0.0.1:${port}`;
-  tls = await startTestServer({ PORT: String(port), ISSUER: tlsOrigin, TESSERA_TRUST_PROXY: '1' });
+  // Behind a TLS-terminating proxy: the issuer is https (the proxy's origin; nothing listens there, the
+  // test's agent sends its requests to Tessera's own port), the proxy talks plain http to Tessera.
+  tlsOrigin = 'https://127.0.0.1:8443';
+  tls = await startTestServer({ ISSUER: tlsOrigin, TESSERA_TRUST_PROXY: '1' });
 });
 after(async () => {
   await plain.stop();
@@ -52,9 +52,10 @@ class CookieWatcher extends UserAgent {
     const headers = new Headers(init.headers);
     let target = url;
     if (this.rewrite) {
-      // The proxy's side: https outside, plain http to Tessera with X-Forwarded-Proto.
+      // The proxy's side: https outside, plain http to Tessera with X-Forwarded-Proto and -Host.
       target = url.replace(this.rewrite.from, this.rewrite.to);
       headers.set('x-forwarded-proto', 'https');
+      headers.set('x-forwarded-host', new URL(this.rewrite.from).host);
     }
     const res = await super.request(target, { ...init, headers });
     this.setCookies.push(...res.headers.getSetCookie());

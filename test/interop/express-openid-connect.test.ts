@@ -7,7 +7,7 @@ import eoc from 'express-openid-connect';
 import { decodeProtectedHeader } from 'jose';
 import { launchChromium, withoutChromium } from '../support/chromium.ts';
 import type { Browser } from 'playwright-core';
-import { startTestServer, freePort, type TestServer } from '../support/server.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
 import { aUser } from '../support/fixtures.ts';
 import { adminApi } from '../support/admin.ts';
 
@@ -36,8 +36,10 @@ after(async () => {
 test('an Express app signs a person in with RS256 ID tokens and reads userinfo', { skip }, async () => {
   const { api } = await adminApi(server);
   const user = await aUser(server.db);
-  const port = await freePort();
-  const baseURL = `http://localhost:${port}`;
+  // The app's port is bound first (port 0) because its address goes into the client's redirect URI.
+  app = http.createServer();
+  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+  const baseURL = `http://localhost:${(app.address() as AddressInfo).port}`;
   const created = await api('POST', '/clients', {
     body: { client_name: 'Express app', redirect_uris: [`${baseURL}/callback`], post_logout_redirect_uris: [baseURL], scope: 'openid profile email', id_token_signed_response_alg: 'RS256' },
   });
@@ -60,8 +62,7 @@ test('an Express app signs a person in with RS256 ID tokens and reads userinfo',
   web.get('/me', eoc.requiresAuth(), async (req, res) => {
     res.json(await req.oidc.fetchUserInfo());
   });
-  app = http.createServer(web);
-  await new Promise<void>((r) => app.listen(port, '127.0.0.1', r));
+  app.on('request', web);
 
   const page = await (await browser.newContext()).newPage();
   await page.goto(baseURL);
