@@ -4,6 +4,7 @@ import { hookFromEnv, type PayloadHookConfig } from './hooks/config.ts';
 import { SettingsError } from './errors.ts';
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './auth/login-limits.ts';
 import { parseAllowedHosts, type AddressPolicy } from './hooks/address-policy.ts';
+import { DEFAULT_MAX_PROFILE_BYTES } from './model/privileges.ts';
 
 const flag = z
   .string()
@@ -24,6 +25,7 @@ const EnvSchema = z.object({
   TESSERA_PASSWORD_COST: z.coerce.number().int().min(10).max(20).default(15),
   TESSERA_PURGE_INTERVAL_S: z.coerce.number().int().min(1).default(600),
   TESSERA_MAX_TOKEN_BYTES: z.coerce.number().int().min(512).default(8192),
+  TESSERA_MAX_PRIVILEGES_PROFILE_BYTES: z.coerce.number().int().min(16).max(1024 * 1024).default(DEFAULT_MAX_PROFILE_BYTES),
   TESSERA_HOOKS_DIR: z.string().default('.'),
   TESSERA_HOOK_ALLOWED_HOSTS: z.string().optional(),
   TESSERA_DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
@@ -66,6 +68,8 @@ export type Settings = {
   purgeIntervalS: number;
   /** An encoded token over this size is a payload hook failure (SPEC 6). */
   maxTokenBytes: number;
+  /** A privileges `profile` over this many bytes of JSON is refused (422 at the admin API). */
+  maxProfileBytes: number;
   /** Module hooks are resolved from here (`TESSERA_PAYLOAD_HOOK=hooks/x.ts` is relative to it). */
   hooksDir: string;
   /** The global payload hook (TESSERA_PAYLOAD_HOOK or TESSERA_PAYLOAD_HOOK_URL...); a client's own wins. */
@@ -121,6 +125,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     passwordCost: e.TESSERA_PASSWORD_COST,
     purgeIntervalS: e.TESSERA_PURGE_INTERVAL_S,
     maxTokenBytes: e.TESSERA_MAX_TOKEN_BYTES,
+    maxProfileBytes: e.TESSERA_MAX_PRIVILEGES_PROFILE_BYTES,
     hooksDir: path.resolve(e.TESSERA_HOOKS_DIR),
     payloadHook: hookFromEnv(env),
     hookAddressPolicy: allowedHosts.policy,

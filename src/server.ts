@@ -50,7 +50,7 @@ export async function startServer(
     const tokenClaims = createTokenClaims({ db, log, metrics, hooks, globalHook: settings.payloadHook, maxTokenBytes: settings.maxTokenBytes });
     const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy, tokenClaims, keysRefreshS: settings.keysRefreshS });
     await registerKnownOrganizations(provider, db);
-    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, metricsToken: settings.metricsToken, csrfKey: cookieKeys[0]!, passwordCost: settings.passwordCost, loginLimits: settings.loginLimits, trustProxy: settings.trustProxy });
+    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, maxProfileBytes: settings.maxProfileBytes, metricsToken: settings.metricsToken, csrfKey: cookieKeys[0]!, passwordCost: settings.passwordCost, loginLimits: settings.loginLimits, trustProxy: settings.trustProxy });
 
     const purge = async () => {
       try {

@@ -14,9 +14,9 @@ import type { PayloadHookConfig } from '../hooks/config.ts';
 import type { AddressPolicy } from '../hooks/address-policy.ts';
 
 /** /admin/v1: JSON, problem+json errors, every request authenticated by a Tessera token. */
-export type AdminDeps = { provider: Provider; db: Database; passwordCost: number; hooks: HookRunner; globalHook: PayloadHookConfig | undefined; hookAddressPolicy: AddressPolicy };
+export type AdminDeps = { provider: Provider; db: Database; passwordCost: number; hooks: HookRunner; globalHook: PayloadHookConfig | undefined; hookAddressPolicy: AddressPolicy; maxProfileBytes: number };
 
-export function adminRouter({ provider, db, passwordCost, hooks, globalHook, hookAddressPolicy }: AdminDeps): Router {
+export function adminRouter({ provider, db, passwordCost, hooks, globalHook, hookAddressPolicy, maxProfileBytes }: AdminDeps): Router {
   const document = openApiDocument(provider.issuer);
   const router = new Router({ prefix: '/admin/v1' });
   router.use(problems());
@@ -29,7 +29,7 @@ export function adminRouter({ provider, db, passwordCost, hooks, globalHook, hoo
     ctx.body = document;
   });
   router.use(adminAuth(provider, db));
-  for (const routes of [privilegesRoutes(db), usersRoutes(db, passwordCost), organizationsRoutes(provider, db), clientsRoutes(db, hookAddressPolicy), tokenPreviewRoutes(db, hooks, globalHook)]) router.use(routes.routes());
+  for (const routes of [privilegesRoutes(db, maxProfileBytes), usersRoutes(db, passwordCost), organizationsRoutes(provider, db), clientsRoutes(db, hookAddressPolicy), tokenPreviewRoutes(db, hooks, globalHook)]) router.use(routes.routes());
   router.all('/{*rest}', () => {
     throw new Problem(404, 'Not found', 'no such admin resource');
   });

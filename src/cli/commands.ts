@@ -15,6 +15,7 @@ import { startServer } from '../server.ts';
 import { letWorkerExitWhenStopped, superviseWorkers, supervises, workerLogFields } from '../cluster.ts';
 import { NotFound } from '../errors.ts';
 import { putPrivileges } from '../storage/privileges.ts';
+import { profileBudgetProblem } from '../model/privileges.ts';
 import { GrantType, AuthMethod, type NewClient } from '../model/client.ts';
 import type { NewResourceServer } from '../model/resource-server.ts';
 
@@ -259,6 +260,8 @@ export const commands: Command[] = [
           throw new UsageError('--profile must be JSON, such as \'"editor"\' or \'{"role":"editor"}\'');
         }
       }
+      const overBudget = profileBudgetProblem(profile, loadSettings().maxProfileBytes);
+      if (overBudget) throw new UsageError(`--profile ${overBudget}`);
       const saved = await withDatabase(async (db) => putPrivileges(db, (await resolveUser(db, userRef)).id, { profile, scope: (v.scope as string | undefined) ?? '' }));
       io.out(json(saved));
       return 0;
