@@ -12,7 +12,7 @@ import { interactionRoutes } from '../interactions/routes.ts';
 import { errorPage, stylesheet } from '../interactions/views.ts';
 import { metricsRoute } from './metrics-route.ts';
 import { adminRouter, type AdminDeps } from '../admin/router.ts';
-import { organizationScopeRegistrar } from '../oidc/organization-scopes.ts';
+import { genericOrganizationScopesInDiscovery, organizationScopeRegistrar } from '../oidc/organization-scopes.ts';
 import type { Metrics } from '../metrics.ts';
 import { RETRY_AFTER_S, isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { LoginLimits } from '../auth/login-limits.ts';
@@ -42,6 +42,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(underItsPrefix(interactionRoutes(deps)));
   app.use(underItsPrefix(adminRouter(deps)));
   app.use(organizationScopeRegistrar(deps.provider, deps.db));
+  genericOrganizationScopesInDiscovery(deps.provider);
   const providerHandler = deps.provider.callback();
   app.use(async (ctx) => {
     ctx.respond = false;

@@ -45,6 +45,12 @@ export async function listMembershipsOfUser(db: Database, userId: string): Promi
     .orderBy('o.alias');
 }
 
+/** Which of these aliases name an organization: one statement, however many are asked. */
+export async function existingAliases(db: Database, aliases: string[]): Promise<Set<string>> {
+  if (!aliases.length) return new Set();
+  return new Set(await db('organizations').whereIn('alias', aliases).pluck('alias'));
+}
+
 export async function listOrganizationAliases(db: Database): Promise<string[]> {
   return db('organizations').pluck('alias');
 }
