@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { adminRouter } from '../src/admin/router.ts';
+import { operations } from '../src/admin/openapi.ts';
+import { adminApi } from './support/admin.ts';
+import { unique } from './support/fixtures.ts';
 
 let server: TestServer;
 before(async () => {
@@ -39,10 +42,60 @@ test('every route of the admin API is in the document, and nothing else', async 
   assert.deepEqual([...documented].filter((r) => !served.has(r)), [], 'documented but not served');
 });
 
-test('documented request bodies are the schemas the server checks: a documented example is accepted', async () => {
-  const doc = (await fetchDocument()) as unknown as { components: { schemas: Record<string, { properties?: Record<string, unknown>; additionalProperties?: boolean }> } };
-  const privileges = doc.components.schemas.PrivilegesInput!;
-  assert.deepEqual(Object.keys(privileges.properties ?? {}).sort(), ['profile', 'scope']);
-  assert.equal(privileges.additionalProperties, false, 'unknown members are refused, as the server does');
-  assert.ok(doc.components.schemas.NewClient?.properties?.payload_hook, 'the client hook setting is described');
+test('a tour of every operation: each request the server accepts and each answer it gives match the document', async () => {
+  // Every call below goes through api(), which checks the exchange against the served document
+  // (test/support/openapi-contract.ts); the same check runs in every admin test.
+  const { api, checked } = await adminApi(server);
+  const ok = async (method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
+    const r = await api(method, path, { body, headers });
+    assert.ok(r.status < 300, `${method} ${path} → ${r.status} ${JSON.stringify(r.json)}`);
+    return r.json;
+  };
+  const user = await ok('POST', '/users', { username: unique('tour'), password: 'correct horse battery', email: 'tour@example.com', email_verified: true, name: 'Tour', claims: { locale: 'en' } });
+  await ok('GET', `/users?username=${user.username}`);
+  await ok('GET', `/users/${user.id}`);
+  await ok('PATCH', `/users/${user.id}`, { given_name: 'T' });
+  const org = await ok('POST', '/organizations', { alias: unique('tour'), name: 'Tour', attributes: { tier: 1 } });
+  await ok('GET', '/organizations');
+  await ok('GET', `/organizations/${org.alias}`);
+  await ok('PATCH', `/organizations/${org.alias}`, { name: 'Tour Inc' });
+  await ok('PUT', `/organizations/${org.alias}/members/${user.id}`, { roles: ['admin'], attributes: { floor: 2 } });
+  await ok('GET', `/organizations/${org.alias}/members`);
+  await ok('GET', `/users/${user.id}/organizations`);
+  await ok('GET', `/users/${user.id}/privileges`);
+  await ok('PUT', `/users/${user.id}/privileges`, { profile: { plan: 'gold' }, scope: 'reports:read' }, { 'if-match': '"0"' });
+  await ok('PUT', '/privileges', { items: [{ user_id: user.id, profile: { plan: 'silver' }, scope: 'reports:read' }] });
+  const identifier = `https://${unique('tour')}.example.test`;
+  await ok('POST', '/resource-servers', { identifier, scopes: ['read'], access_token_format: 'opaque' });
+  await ok('GET', '/resource-servers');
+  await ok('GET', `/resource-servers/${encodeURIComponent(identifier)}`);
+  const client = await ok('POST', '/clients', { client_name: 'Tour app', redirect_uris: ['https://app.test/cb'], scope: 'openid profile', allowed_resources: [identifier], payload_hook: { url: 'https://hooks.example.test/payload', secret: 'a-secret-of-16-chars-or-more' } });
+  await ok('GET', `/clients/${client.client_id}`);
+  await ok('PATCH', `/clients/${client.client_id}`, { client_name: 'Tour app 2' });
+  await ok('POST', `/clients/${client.client_id}/secret`);
+  await ok('POST', '/token-preview', { client_id: client.client_id, user_id: user.id, scope: 'openid profile' });
+  await ok('POST', `/users/${user.id}/logout`);
+  await ok('DELETE', `/users/${user.id}/privileges`);
+  await ok('DELETE', `/organizations/${org.alias}/members/${user.id}`);
+  await ok('DELETE', `/organizations/${org.alias}`);
+  await ok('DELETE', `/clients/${client.client_id}`);
+  await ok('DELETE', `/resource-servers/${encodeURIComponent(identifier)}`);
+  await ok('DELETE', `/users/${user.id}`);
+
+  const documented = operations.map((op) => `${op.method}${op.path}`).length;
+  assert.equal(checked.size, documented, `operations checked: ${[...checked.keys()].join(', ')}`);
+});
+
+test('an answer the document does not describe fails the check: a field it does not name', async () => {
+  // The contract itself can fail: a user answer with a password hash in it is refused.
+  const { loadContract } = await import('./support/openapi-contract.ts');
+  const contract = await loadContract(server.issuer);
+  const { api } = await adminApi(server);
+  const created = await api('POST', '/users', { body: { username: unique('leak') } });
+  assert.equal(created.status, 201);
+  assert.throws(
+    () => contract.check({ method: 'GET', path: `/users/${created.json.id}`, status: 200, contentType: 'application/json', json: { ...created.json, password_hash: '$scrypt$…' } }),
+    /does not match/,
+  );
+  assert.throws(() => contract.check({ method: 'DELETE', path: `/users/${created.json.id}`, status: 500, contentType: 'application/problem+json', json: { status: 500, title: 'x' } }), /not documented/);
 });

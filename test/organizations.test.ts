@@ -234,3 +234,36 @@ test('a removed member loses the organization at the next refresh; a disabled us
   await server.db('users').where({ id: user.id }).update({ enabled: false });
   await assert.rejects(oidc.refreshTokenGrant(config, refreshed.refresh_token!), { error: 'invalid_grant' });
 });
+
+test('a page in the browser cannot switch an app’s organization: a prompt=none code nobody redeems changes nothing', async () => {
+  const acme = await anOrg('Acme');
+  const beta = await anOrg('Beta');
+  const { user, config } = await setup([
+    { org: acme, roles: ['admin'] },
+    { org: beta, roles: ['viewer'] },
+  ]);
+  const agent = new UserAgent();
+  const req = await authorizationRequest(config, { scope: 'openid organization offline_access', prompt: 'consent' });
+  let step = await agent.follow(req.url, server.issuer);
+  step = await agent.submit(step.url, step.body!, /\/login"/, { username: user.username, password: PASSWORD }, server.issuer);
+  step = await agent.submit(step.url, step.body!, /\/organization"/, { organization: acme.alias }, server.issuer);
+  step = await agent.submit(step.url, step.body!, /\/confirm"/, {}, server.issuer);
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(step.url), { pkceCodeVerifier: req.verifier, expectedState: req.state });
+  assert.deepEqual(Object.keys(tokens.claims()!.organization as object), [acme.alias]);
+
+  // The attack: a cross-site page makes the browser send a silent switch to Beta; the code it
+  // yields never reaches the app.
+  const silent = await authorizationRequest(config, { scope: `openid organization:${beta.alias}`, prompt: 'none' });
+  const landed = new URL((await agent.follow(silent.url, server.issuer)).url);
+  assert.ok(landed.searchParams.get('code'), 'the silent request got a code (which nobody redeems)');
+  const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+  assert.deepEqual(Object.keys(refreshed.claims()!.organization as object), [acme.alias], 'the app keeps its organization');
+
+  // The app's own switch, redeemed by the app, does switch; and stays for the next refresh.
+  const own = await authorizationRequest(config, { scope: `openid organization:${beta.alias} offline_access`, prompt: 'none' });
+  const back = new URL((await agent.follow(own.url, server.issuer)).url);
+  const switched = await oidc.authorizationCodeGrant(config, back, { pkceCodeVerifier: own.verifier, expectedState: own.state });
+  assert.deepEqual(Object.keys(switched.claims()!.organization as object), [beta.alias]);
+  const after = await oidc.refreshTokenGrant(config, refreshed.refresh_token!);
+  assert.deepEqual(Object.keys(after.claims()!.organization as object), [beta.alias], 'the redeemed code switched the grant');
+});

@@ -252,3 +252,19 @@ test('a token over TESSERA_MAX_TOKEN_BYTES is a hook failure, logged with its la
     await small.stop();
   }
 });
+
+test('closed policy: a failing hook at the code exchange leaves the code unspent; the same code works once the hook recovers', async () => {
+  const { config } = await clientWithHook({ url: hookUrl, secret: SECRET });
+  reply = { status: 500, body: '{"error":"boom"}' };
+  const { req, landed } = await signedInTokens(config);
+  const exchange = () => oidc.authorizationCodeGrant(config, new URL(landed.url), { pkceCodeVerifier: req.verifier, expectedState: req.state });
+  await assert.rejects(exchange(), (err: oidc.ResponseBodyError) => {
+    assert.equal(err.error, 'temporarily_unavailable');
+    return true;
+  });
+  reply = { status: 200, body: JSON.stringify({ tier: 'back' }) };
+  const tokens = await exchange();
+  assert.equal(tokens.claims()!.tier, 'back', 'the unspent code gives tokens once the hook recovers');
+  assert.ok(tokens.refresh_token, 'and a working refresh token');
+  await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+});

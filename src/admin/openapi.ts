@@ -6,6 +6,7 @@ import { ClientPatch, NewClient } from '../model/client.ts';
 import { NewResourceServer } from '../model/resource-server.ts';
 import { JsonValue } from '../model/json.ts';
 import { TokenPreviewInput } from '../model/token-preview.ts';
+import { answers, type AnswerName } from './responses.ts';
 
 type Operation = {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -14,6 +15,10 @@ type Operation = {
   scope: 'admin' | 'admin:privileges';
   body?: string;
   ok: number;
+  /** The schema of the success answer (none for 204). */
+  answer?: AnswerName;
+  /** Why a DELETE may answer 409 (operations with a body may always). */
+  conflict?: string;
   conditional?: boolean;
 };
 
@@ -23,47 +28,55 @@ type Operation = {
  * that each route of the server is listed here.
  */
 export const operations: Operation[] = [
-  { method: 'post', path: '/users', summary: 'Create a user', scope: 'admin', body: 'NewUser', ok: 201 },
-  { method: 'get', path: '/users', summary: 'Find users by username, email or external_id', scope: 'admin', ok: 200 },
-  { method: 'get', path: '/users/{id}', summary: 'Read a user', scope: 'admin', ok: 200 },
-  { method: 'patch', path: '/users/{id}', summary: 'Change a user (enabled: false also signs them out)', scope: 'admin', body: 'UserPatch', ok: 200 },
+  { method: 'post', path: '/users', summary: 'Create a user', scope: 'admin', body: 'NewUser', ok: 201, answer: 'User' },
+  { method: 'get', path: '/users', summary: 'Find users by username, email or external_id', scope: 'admin', ok: 200, answer: 'UserList' },
+  { method: 'get', path: '/users/{id}', summary: 'Read a user', scope: 'admin', ok: 200, answer: 'User' },
+  { method: 'patch', path: '/users/{id}', summary: 'Change a user (enabled: false also signs them out)', scope: 'admin', body: 'UserPatch', ok: 200, answer: 'User' },
   { method: 'delete', path: '/users/{id}', summary: 'Delete a user and revoke their tokens', scope: 'admin', ok: 204 },
-  { method: 'get', path: '/users/{id}/organizations', summary: "A user's organizations and roles", scope: 'admin', ok: 200 },
-  { method: 'post', path: '/users/{id}/logout', summary: "Revoke a user's sessions, grants and tokens", scope: 'admin', ok: 200 },
-  { method: 'get', path: '/users/{id}/privileges', summary: "Read a user's privileges (version 0: none stored)", scope: 'admin:privileges', ok: 200 },
-  { method: 'put', path: '/users/{id}/privileges', summary: "Replace a user's privileges", scope: 'admin:privileges', body: 'PrivilegesInput', ok: 200, conditional: true },
+  { method: 'get', path: '/users/{id}/organizations', summary: "A user's organizations and roles", scope: 'admin', ok: 200, answer: 'UserOrganizationList' },
+  { method: 'post', path: '/users/{id}/logout', summary: "Revoke a user's sessions, grants and tokens", scope: 'admin', ok: 200, answer: 'Logout' },
+  { method: 'get', path: '/users/{id}/privileges', summary: "Read a user's privileges (version 0: none stored)", scope: 'admin:privileges', ok: 200, answer: 'Privileges' },
+  { method: 'put', path: '/users/{id}/privileges', summary: "Replace a user's privileges", scope: 'admin:privileges', body: 'PrivilegesInput', ok: 200, answer: 'Privileges', conditional: true },
   { method: 'delete', path: '/users/{id}/privileges', summary: "Delete a user's privileges", scope: 'admin:privileges', ok: 204, conditional: true },
-  { method: 'put', path: '/privileges', summary: 'Replace the privileges of up to 1000 users, all or nothing', scope: 'admin:privileges', body: 'BulkPrivilegesInput', ok: 200 },
-  { method: 'post', path: '/organizations', summary: 'Create an organization', scope: 'admin', body: 'NewOrganization', ok: 201 },
-  { method: 'get', path: '/organizations', summary: 'List organizations', scope: 'admin', ok: 200 },
-  { method: 'get', path: '/organizations/{org}', summary: 'Read an organization (id or alias)', scope: 'admin', ok: 200 },
-  { method: 'patch', path: '/organizations/{org}', summary: 'Change an organization', scope: 'admin', body: 'OrganizationPatch', ok: 200 },
+  { method: 'put', path: '/privileges', summary: 'Replace the privileges of up to 1000 users, all or nothing', scope: 'admin:privileges', body: 'BulkPrivilegesInput', ok: 200, answer: 'BulkPrivileges' },
+  { method: 'post', path: '/organizations', summary: 'Create an organization', scope: 'admin', body: 'NewOrganization', ok: 201, answer: 'Organization' },
+  { method: 'get', path: '/organizations', summary: 'List organizations', scope: 'admin', ok: 200, answer: 'OrganizationList' },
+  { method: 'get', path: '/organizations/{org}', summary: 'Read an organization (id or alias)', scope: 'admin', ok: 200, answer: 'Organization' },
+  { method: 'patch', path: '/organizations/{org}', summary: 'Change an organization', scope: 'admin', body: 'OrganizationPatch', ok: 200, answer: 'Organization' },
   { method: 'delete', path: '/organizations/{org}', summary: 'Delete an organization', scope: 'admin', ok: 204 },
-  { method: 'get', path: '/organizations/{org}/members', summary: 'List members', scope: 'admin', ok: 200 },
-  { method: 'put', path: '/organizations/{org}/members/{user}', summary: 'Add a member or change their roles', scope: 'admin', body: 'Membership', ok: 200 },
+  { method: 'get', path: '/organizations/{org}/members', summary: 'List members', scope: 'admin', ok: 200, answer: 'MemberList' },
+  { method: 'put', path: '/organizations/{org}/members/{user}', summary: 'Add a member or change their roles', scope: 'admin', body: 'Membership', ok: 200, answer: 'StoredMembership' },
   { method: 'delete', path: '/organizations/{org}/members/{user}', summary: 'Remove a member', scope: 'admin', ok: 204 },
-  { method: 'post', path: '/clients', summary: 'Register a client (the secret is shown only in this answer)', scope: 'admin', body: 'NewClient', ok: 201 },
-  { method: 'get', path: '/clients/{id}', summary: 'Read a client', scope: 'admin', ok: 200 },
-  { method: 'patch', path: '/clients/{id}', summary: 'Change a client', scope: 'admin', body: 'ClientPatch', ok: 200 },
-  { method: 'delete', path: '/clients/{id}', summary: 'Delete a client', scope: 'admin', ok: 204 },
-  { method: 'post', path: '/clients/{id}/secret', summary: "Rotate a client's secret", scope: 'admin', ok: 200 },
-  { method: 'post', path: '/resource-servers', summary: 'Register a resource server', scope: 'admin', body: 'NewResourceServer', ok: 201 },
-  { method: 'get', path: '/resource-servers', summary: 'List resource servers', scope: 'admin', ok: 200 },
-  { method: 'get', path: '/resource-servers/{identifier}', summary: 'Read a resource server (identifier percent-encoded)', scope: 'admin', ok: 200 },
-  { method: 'delete', path: '/resource-servers/{identifier}', summary: 'Delete a resource server', scope: 'admin', ok: 204 },
-  { method: 'post', path: '/token-preview', summary: 'The claims each token would carry, the renames and drops, and the hook answer, without issuing anything', scope: 'admin', body: 'TokenPreviewInput', ok: 200 },
+  { method: 'post', path: '/clients', summary: 'Register a client (the secret is shown only in this answer)', scope: 'admin', body: 'NewClient', ok: 201, answer: 'ClientWithSecret' },
+  { method: 'get', path: '/clients/{id}', summary: 'Read a client', scope: 'admin', ok: 200, answer: 'Client' },
+  { method: 'patch', path: '/clients/{id}', summary: 'Change a client', scope: 'admin', body: 'ClientPatch', ok: 200, answer: 'Client' },
+  { method: 'delete', path: '/clients/{id}', summary: 'Delete a client', scope: 'admin', ok: 204, conflict: 'a client cannot delete itself' },
+  { method: 'post', path: '/clients/{id}/secret', summary: "Rotate a client's secret", scope: 'admin', ok: 200, answer: 'ClientWithSecret' },
+  { method: 'post', path: '/resource-servers', summary: 'Register a resource server', scope: 'admin', body: 'NewResourceServer', ok: 201, answer: 'ResourceServer' },
+  { method: 'get', path: '/resource-servers', summary: 'List resource servers', scope: 'admin', ok: 200, answer: 'ResourceServerList' },
+  { method: 'get', path: '/resource-servers/{identifier}', summary: 'Read a resource server (identifier percent-encoded)', scope: 'admin', ok: 200, answer: 'ResourceServer' },
+  { method: 'delete', path: '/resource-servers/{identifier}', summary: 'Delete a resource server', scope: 'admin', ok: 204, conflict: 'a client still lists it in allowed_resources or default_resource' },
+  { method: 'post', path: '/token-preview', summary: 'The claims each token would carry, the renames and drops, and the hook answer, without issuing anything', scope: 'admin', body: 'TokenPreviewInput', ok: 200, answer: 'TokenPreview' },
 ];
 
-function componentSchemas(): Record<string, unknown> {
+/** JSON Schemas of a set of zod schemas, named by their keys; `io` says which side of a transform they describe. */
+function jsonSchemas(named: Record<string, z.ZodType>, io: 'input' | 'output'): Record<string, Record<string, unknown>> {
   const registry = z.registry<{ id: string }>();
-  const named = { JsonValue, TokenPreviewInput, NewUser, UserPatch, PrivilegesInput, BulkPrivilegesInput, NewOrganization, OrganizationPatch, Membership, NewClient, ClientPatch, NewResourceServer };
-  for (const [id, schema] of Object.entries(named)) registry.add(schema as z.ZodType, { id });
-  const { schemas } = z.toJSONSchema(registry, { io: 'input', uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' }) as { schemas: Record<string, Record<string, unknown>> };
+  for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, { io, uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' }) as { schemas: Record<string, Record<string, unknown>> };
   for (const s of Object.values(schemas)) {
     delete s.$schema;
     delete s.$id;
   }
   return schemas;
+}
+
+/** Request bodies as the handlers read them (input: before defaults), answers as they are sent (output). */
+function componentSchemas(): Record<string, unknown> {
+  const bodies = { JsonValue, TokenPreviewInput, NewUser, UserPatch, PrivilegesInput, BulkPrivilegesInput, NewOrganization, OrganizationPatch, Membership, NewClient, ClientPatch, NewResourceServer };
+  const shared = Object.keys(bodies).filter((name) => name !== 'JsonValue' && name in answers);
+  if (shared.length) throw new Error(`a request body and an answer are both named ${shared.join(', ')}`);
+  return { ...jsonSchemas(bodies, 'input'), ...jsonSchemas({ JsonValue, ...answers }, 'output') };
 }
 
 const problem = { $ref: '#/components/schemas/Problem' };
@@ -84,12 +97,13 @@ export function openApiDocument(issuer: string) {
       ...(params.length + query.length + ifMatch.length ? { parameters: [...params, ...query, ...ifMatch] } : {}),
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.body}` } } } } } : {}),
       responses: {
-        [op.ok]: op.ok === 204 ? { description: 'done' } : { description: 'done', content: { 'application/json': { schema: {} } } },
+        [op.ok]: op.answer ? { description: 'done', content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.answer}` } } } } : { description: 'done' },
         400: problemResponse('malformed request: not JSON, nested over 32 levels, or text with a NUL or a lone surrogate'),
         401: problemResponse('no valid token'),
         403: problemResponse(`the token lacks scope ${op.scope}`),
         404: problemResponse('not found'),
         ...(op.method !== 'get' && op.method !== 'delete' ? { 409: problemResponse('conflict'), 413: problemResponse('body over 1 MiB'), 415: problemResponse('not application/json'), 422: problemResponse('invalid body, with errors[]') } : {}),
+        ...(op.conflict ? { 409: problemResponse(op.conflict) } : {}),
         ...(op.conditional ? { 412: problemResponse('If-Match does not match the stored version') } : {}),
         503: problemResponse('the database is unavailable; retry after the Retry-After header'),
       },

@@ -12,7 +12,7 @@ import type { TokenClaims } from './token-claims.ts';
  */
 export function createFindAccount(db: Database, tokenClaims: TokenClaims): FindAccount {
   return async (ctx, sub) => {
-    const user = (await tokenClaims.userRead(ctx, sub)) ?? (await findUserById(db, sub));
+    const user = tokenClaims.userRead(sub) ?? (await findUserById(db, sub));
     if (!user || !user.enabled) return undefined;
     return {
       accountId: user.id,

@@ -3,7 +3,7 @@ import type { Database } from '../db/connect.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { readClaimSources, type ClaimSourceRows, type SpendableRead } from '../storage/claim-sources.ts';
-import { rememberRead } from '../storage/request-state.ts';
+import { currentUnit } from '../storage/unit-of-work.ts';
 import type { User } from '../model/user.ts';
 import { organizationRequest, ORGANIZATION_SCOPE, ALL_ORGANIZATIONS_SCOPE, HASURA_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
 import { selectOrganizations, hookOrganization, type Membership } from '../claims/organization.ts';
@@ -35,7 +35,7 @@ export type TokenClaimsDeps = {
   maxTokenBytes: number;
 };
 
-type Base = { issue: IssueContext; sources: ClaimSources; requestedScope: string | undefined; user?: User | undefined };
+type Base = { issue: IssueContext; sources: ClaimSources; requestedScope: string | undefined };
 type Payload = { hookActive: boolean; requestedScope: string | undefined; claims: Record<string, unknown> | undefined; policy: 'open' | 'closed' };
 
 /**
@@ -48,7 +48,7 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
   /** An organization switch asked for on this request (refresh_token with `organization=<alias>`). */
   const switches = new WeakMap<object, string>();
 
-  async function loadBase(ctx: KoaContextWithOIDC, token?: Parameters<typeof issueContext>[1], preread?: SpendableRead): Promise<Base> {
+  async function loadBase(ctx: KoaContextWithOIDC, token?: Parameters<typeof issueContext>[1]): Promise<Base> {
     const issue = issueContext(ctx, token);
     const chosen = switches.get(ctx);
     if (!issue.accountId) {
@@ -59,13 +59,10 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
       memberships: organizationRequest(issue.scopes).kind !== 'none' || chosen !== undefined || issue.scopes.includes(HASURA_SCOPE),
       privileges: issue.scopes.includes(PRIVILEGES_SCOPE),
     };
-    // A code or refresh token is read before oidc-provider spends it; the user and the grant it
-    // then reads come with the claims, in the same statement (with the token itself when it was
-    // read with its sources and they cover what these scopes need).
-    const spending = issue.grantType === 'refresh_token' || issue.grantType === 'authorization_code';
-    const { memberships, privileges, grant, user, grantPayload } =
-      covering(preread, needs) ?? (await readClaimSources(deps.db, { userId: issue.accountId, grantId: issue.grantId, ...needs, user: spending, grantPayload: spending }));
-    if (spending && issue.grantId) rememberRead('Grant', issue.grantId, grantPayload);
+    // A code or refresh token was read with its claim sources (storage/oidc-adapter.ts): they are
+    // used when they cover what these scopes need.
+    const { memberships, privileges, grant } =
+      covering(currentUnit()?.spendable, needs, issue) ?? (await readClaimSources(deps.db, { userId: issue.accountId, grantId: issue.grantId, ...needs }));
     if (chosen !== undefined && !issue.scopes.includes(ORGANIZATION_SCOPE) && !issue.scopes.includes(ALL_ORGANIZATIONS_SCOPE)) {
       throw new errors.InvalidScope('switching organization needs a grant with the organization scope', ORGANIZATION_SCOPE);
     }
@@ -81,13 +78,12 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
       issue,
       sources: { sub: issue.accountId, scopes: issue.scopes, inClaim, active, privileges },
       requestedScope: grant?.requested_scope ?? undefined,
-      user,
     };
   }
 
-  function base(ctx: KoaContextWithOIDC, token?: Parameters<typeof issueContext>[1], preread?: SpendableRead): Promise<Base> {
+  function base(ctx: KoaContextWithOIDC, token?: Parameters<typeof issueContext>[1]): Promise<Base> {
     let p = bases.get(ctx);
-    if (!p) bases.set(ctx, (p = loadBase(ctx, token, preread)));
+    if (!p) bases.set(ctx, (p = loadBase(ctx, token)));
     return p;
   }
 
@@ -173,21 +169,13 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
       const b = await base(ctx);
       return placedClaims(b.sources, ctx.oidc.route === 'userinfo' ? 'userinfo' : 'id_token');
     },
-    /**
-     * Computes (and remembers) this response's claims before the code or refresh token is spent;
-     * throws what issuing would. `preread`: the token's claim sources, read with it.
-     */
-    async prime(ctx: KoaContextWithOIDC, token: Parameters<typeof issueContext>[1], preread?: SpendableRead): Promise<void> {
-      await payload(ctx, await base(ctx, token, preread));
-    },
     /** refresh_token with `organization=<alias>`: remembered for this request, checked when claims are read. */
     requestSwitch(ctx: KoaContextWithOIDC, alias: string) {
       switches.set(ctx, alias);
     },
-    /** The user read with this request's claims (a refresh or code exchange), so findAccount need not read it again. */
-    async userRead(ctx: KoaContextWithOIDC, id: string): Promise<User | undefined> {
-      const b = bases.get(ctx);
-      const user = b && (await b).user;
+    /** The user read with the code or refresh token (storage/oidc-adapter.ts), so findAccount need not read it again. */
+    userRead(id: string): User | undefined {
+      const user = currentUnit()?.spendable?.sources?.user;
       return user?.id === id ? user : undefined;
     },
     async activeOrganization(ctx: KoaContextWithOIDC): Promise<Membership | null> {
@@ -202,8 +190,9 @@ export type TokenClaims = ReturnType<typeof createTokenClaims>;
  * The sources read with the token, when they hold what this issue needs; undefined when they fall
  * short. A part read beyond the need does no harm: the claims rules place only what the scopes allow.
  */
-function covering(preread: SpendableRead | undefined, needs: { memberships: boolean; privileges: boolean }): ClaimSourceRows | undefined {
-  const { sources, read } = preread ?? {};
+function covering(spendable: SpendableRead | undefined, needs: { memberships: boolean; privileges: boolean }, issue: IssueContext): ClaimSourceRows | undefined {
+  const { payload, sources, read } = spendable ?? {};
+  if (!payload || payload.accountId !== issue.accountId || payload.grantId !== issue.grantId) return undefined;
   if (!sources || !read || (needs.memberships && !read.memberships) || (needs.privileges && !read.privileges)) return undefined;
   return sources;
 }

@@ -82,9 +82,10 @@ export type SpendableRead = {
 };
 
 /**
- * A code or refresh token about to be spent, and its claim sources, in one round trip: the claims
- * are computed before the token is spent (claims-before-spending.ts), and reading the token first
- * and its sources after cost a second exchange on every refresh. Memberships and privileges are
+ * A code or refresh token about to be spent, and its claim sources, in one round trip: reading the
+ * token first and its sources after cost a second exchange on every refresh. A code's own grant
+ * context (what its authorization request chose) stands in for the grant's: it becomes the grant's
+ * when the code is redeemed. Memberships and privileges are
  * read when the token's scope so much as mentions their scopes; the caller checks this covers what
  * the exact scope rules need (scopes.ts) and reads again if not.
  */
@@ -93,22 +94,31 @@ export async function readSpendableWithClaimSources(db: Database, model: 'Author
     .raw(
       // Materialized: what the token says is worked out once, not again in every part's condition.
       `with t as materialized (
-         select payload, consumed_at,
+         select payload, consumed_at, grant_context as code_context,
                 case when payload->>'accountId' ~* '${UUID_PATTERN}' then (payload->>'accountId')::uuid end as user_id,
                 payload->>'grantId' as grant_id,
                 strpos(coalesce(payload->>'scope', ''), ?) > 0 or strpos(coalesce(payload->>'scope', ''), ?) > 0 as memberships,
                 strpos(coalesce(payload->>'scope', ''), ?) > 0 as privileges,
                 true as with_user, true as with_grant_payload
          from oidc_payloads where model = ? and id = ? and ${live()})
-       select t.payload, t.consumed_at, t.memberships as read_memberships, t.privileges as read_privileges, ${SOURCES} from t`,
+       select t.payload, t.consumed_at, t.code_context, t.memberships as read_memberships, t.privileges as read_privileges, ${SOURCES} from t`,
       [ORGANIZATION_SCOPE, HASURA_SCOPE, PRIVILEGES_SCOPE, model, id],
     )
     .options(prepared(db, `${model === 'RefreshToken' ? 'refresh_token' : 'code'}_with_claim_sources`));
-  const row = rows[0] as (SourcesRow & { payload: unknown; consumed_at: Date | null; read_memberships: boolean; read_privileges: boolean }) | undefined;
+  const row = rows[0] as (SourcesRow & { payload: unknown; consumed_at: Date | null; code_context: Partial<GrantContext> | null; read_memberships: boolean; read_privileges: boolean }) | undefined;
   if (!row) return { payload: undefined };
+  const sources = sourcesOf(row, true, true);
   return {
     payload: payloadOfRow(row),
-    sources: sourcesOf(row, true, true),
+    sources: row.code_context ? { ...sources, grant: withCodeContext(sources.grant, row.code_context) } : sources,
     read: { memberships: row.read_memberships, privileges: row.read_privileges },
+  };
+}
+
+/** The grant context as it will be once the code is redeemed: what the code chose, over what the grant had. */
+function withCodeContext(grant: GrantContext | undefined, code: Partial<GrantContext>): GrantContext {
+  return {
+    organization_id: code.organization_id ?? grant?.organization_id ?? null,
+    requested_scope: code.requested_scope ?? grant?.requested_scope ?? null,
   };
 }

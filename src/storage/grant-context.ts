@@ -19,3 +19,12 @@ export async function saveGrantContext(db: Database, grantId: string, ctx: { org
 export async function deleteGrantContext(db: Database, grantId: string): Promise<void> {
   await db('grant_context').where({ grant_id: grantId }).delete();
 }
+
+/**
+ * Keeps with an authorization code what its authorization request chose; the grant takes it only
+ * when the code is redeemed (unit-of-work-commit.ts), so a code nobody redeems changes nothing.
+ */
+export async function saveCodeGrantContext(db: Database, codeId: string, ctx: { organization_id?: string | null; requested_scope?: string }): Promise<void> {
+  const values = Object.fromEntries(Object.entries(ctx).filter(([, v]) => v !== undefined));
+  await db('oidc_payloads').where({ model: 'AuthorizationCode', id: codeId }).update({ grant_context: JSON.stringify(values) });
+}

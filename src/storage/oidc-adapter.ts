@@ -5,21 +5,25 @@ import { prepared } from '../db/prepared.ts';
 import { findClientForRequest } from './clients.ts';
 import { clientMetadataFor, type ClientScopeExpansion } from '../oidc/client-metadata.ts';
 import { live, payloadOfRow } from './payload-row.ts';
-import { deferSpend, forgetAllReads, forgetRead, readEarlier, rememberRead, takePendingSpend } from './request-state.ts';
+import { currentUnit, DEFERRED_MODELS, type PayloadRow } from './unit-of-work.ts';
+import { readSpendableWithClaimSources } from './claim-sources.ts';
+import { revokeGrant } from './unit-of-work-commit.ts';
 
 /**
  * oidc-provider's storage contract over the `oidc_payloads` table. Every model the provider keeps
  * (sessions, grants, codes, tokens, interactions) lives there with its expiry, so a restart or a
  * second instance sees the same state. Clients come from the `clients` table, read at request time
  * (reused for a few seconds: see findClientForRequest).
+ *
+ * Inside a token request (a code exchange, a refresh), writes to the token models are recorded in
+ * the request's unit of work and commit together when its answer is ready (unit-of-work.ts).
  */
 /**
  * Models a request spends (consume): a code, a rotated refresh token. Two requests may read one of
- * them unspent at the same time; only the first to mark it consumed wins (see #spend).
+ * them unspent at the same time; only the first to mark it consumed wins (see consume, and the
+ * token request's commit: unit-of-work-commit.ts).
  */
 const SINGLE_USE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
-
-type PayloadRow = { model: string; id: string; payload: string; grant_id: string | null; user_code: string | null; uid: string | null; expires_at: Date | null };
 
 export function createAdapterClass(db: Database, clientScope?: ClientScopeExpansion): new (model: string) => Adapter {
   return class PostgresAdapter implements Adapter {
@@ -33,7 +37,6 @@ export function createAdapterClass(db: Database, clientScope?: ClientScopeExpans
       if (this.model === 'Client') throw new Error('clients are managed through the admin API or CLI');
       // A request parameter PostgreSQL cannot keep (a NUL in `state`…) is the client's error, not ours.
       if (findUnstorableText(payload)) throw new errors.InvalidRequest('a request parameter contains characters that cannot be stored (NUL or invalid Unicode)');
-      forgetRead(this.model, id);
       const row: PayloadRow = {
         model: this.model,
         id,
@@ -43,29 +46,14 @@ export function createAdapterClass(db: Database, clientScope?: ClientScopeExpans
         uid: payload.uid ?? null,
         expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
       };
-      const rotated = this.model === 'RefreshToken' ? takePendingSpend(this.model) : undefined;
-      if (rotated !== undefined) return this.#rotate(rotated, row);
+      const unit = this.#unit();
+      if (unit) return unit.recordUpsert(row);
       await db('oidc_payloads').insert(row).onConflict(['model', 'id']).merge().options(prepared(db, 'payload_upsert'));
     }
 
-    /**
-     * Refresh token rotation in one statement: the old token is marked consumed and its successor
-     * stored only if the old one was still unspent, so a request that lost the race stores nothing.
-     */
-    async #rotate(oldId: string, row: PayloadRow): Promise<void> {
-      const { rows } = await db
-        .raw(
-          `with spent as (
-             update oidc_payloads set consumed_at = now() where model = ? and id = ? and consumed_at is null returning 1
-           )
-           insert into oidc_payloads (model, id, payload, grant_id, user_code, uid, expires_at)
-           select ?, ?, ?::jsonb, ?, ?, ?, ? where exists (select 1 from spent)
-           on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, user_code = excluded.user_code, uid = excluded.uid, expires_at = excluded.expires_at
-           returning 1 as stored`,
-          [row.model, oldId, row.model, row.id, row.payload, row.grant_id, row.user_code, row.uid, row.expires_at],
-        )
-        .options(prepared(db, 'refresh_token_rotate'));
-      if (rows.length === 0) await this.#lostRace(oldId);
+    /** The unit of work this model's writes go to, when in a token request. */
+    #unit() {
+      return DEFERRED_MODELS.has(this.model) ? currentUnit() : undefined;
     }
 
     // Ids come from requests: one PostgreSQL cannot compare (a NUL…) names nothing stored.
@@ -75,10 +63,21 @@ export function createAdapterClass(db: Database, clientScope?: ClientScopeExpans
         const client = await findClientForRequest(db, id);
         return client && clientMetadataFor(client, clientScope);
       }
-      const earlier = readEarlier(this.model, id);
-      if (earlier.found) return earlier.payload;
+      const unit = this.#unit();
+      if (!unit) return this.#findWhere({ id });
+      const known = unit.known(this.model, id);
+      if (known.found) return known.payload;
+      // The code or refresh token comes with its claim sources and grant, in one round trip.
+      if (this.model === 'AuthorizationCode' || this.model === 'RefreshToken') {
+        const read = await readSpendableWithClaimSources(db, this.model, id);
+        unit.spendable = read;
+        unit.rememberRead(this.model, id, read.payload);
+        const grantId = read.payload?.grantId;
+        if (grantId && read.sources && 'grantPayload' in read.sources) unit.rememberRead('Grant', grantId, read.sources.grantPayload);
+        return read.payload;
+      }
       const payload = await this.#findWhere({ id });
-      if (SINGLE_USE.has(this.model)) rememberRead(this.model, id, payload);
+      unit.rememberRead(this.model, id, payload);
       return payload;
     }
 
@@ -94,17 +93,13 @@ export function createAdapterClass(db: Database, clientScope?: ClientScopeExpans
      * Marks the row consumed, atomically: when another request spent it first (both had read it
      * unspent), this request lost the race and the use is a replay. oidc-provider answers a replay
      * it sees (a token already marked consumed) by revoking the grant; this does the same, so one
-     * code or refresh token never yields two sets of tokens.
+     * code or refresh token never yields two sets of tokens. In a token request the spend is recorded
+     * and happens with the request's commit, which refuses a token spent by another the same way.
      */
     async consume(id: string): Promise<void> {
       if (unstorableText(id)) return;
-      forgetRead(this.model, id);
-      // A rotated refresh token is spent by the statement that stores its successor (#rotate).
-      if (this.model === 'RefreshToken' && deferSpend(this.model, id, () => this.#spend(id))) return;
-      await this.#spend(id);
-    }
-
-    async #spend(id: string): Promise<void> {
+      const unit = this.#unit();
+      if (unit) return unit.recordConsume(this.model, id);
       const spent = await db('oidc_payloads').where({ model: this.model, id }).whereNull('consumed_at').update({ consumed_at: db.fn.now() }).options(prepared(db, 'payload_consume'));
       if (spent === 0 && SINGLE_USE.has(this.model)) await this.#lostRace(id);
     }
@@ -118,13 +113,15 @@ export function createAdapterClass(db: Database, clientScope?: ClientScopeExpans
 
     async destroy(id: string): Promise<void> {
       if (unstorableText(id)) return;
-      forgetRead(this.model, id);
+      const unit = this.#unit();
+      if (unit) return unit.recordDestroy(this.model, id);
       await db('oidc_payloads').where({ model: this.model, id }).delete();
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
       if (unstorableText(grantId)) return;
-      forgetAllReads();
+      const unit = this.#unit();
+      if (unit) return unit.recordRevoke(grantId);
       await db('oidc_payloads').where({ grant_id: grantId }).delete();
     }
 
@@ -138,11 +135,6 @@ export function createAdapterClass(db: Database, clientScope?: ClientScopeExpans
       return row ? payloadOfRow(row) : undefined;
     }
   };
-}
-
-/** The grant and everything issued under it (what oidc-provider's own revocation removes). */
-async function revokeGrant(db: Database, grantId: string): Promise<void> {
-  await db('oidc_payloads').where({ grant_id: grantId }).orWhere({ model: 'Grant', id: grantId }).delete();
 }
 
 /** Removes expired rows; the provider already ignores them, this keeps the table small. */

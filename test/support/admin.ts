@@ -2,11 +2,15 @@ import { before, after } from 'node:test';
 import * as oidc from 'openid-client';
 import { startTestServer, type TestServer } from './server.ts';
 import { aClient, relyingParty } from './fixtures.ts';
+import { loadContract } from './openapi-contract.ts';
 
 /** An admin API caller bound to a running server, with a token from the bootstrap admin client. */
 export async function adminApi(server: TestServer) {
   const admin = await relyingParty(server.issuer, 'test-admin', 'test-admin-secret-0123456789');
   const adminToken = (await oidc.clientCredentialsGrant(admin, { scope: 'admin' })).access_token;
+  const contract = await loadContract(server.issuer);
+  /** Operations whose answers were checked against the OpenAPI document, with how often. */
+  const checked = new Map<string, number>();
 
   async function api(method: string, path: string, { token = adminToken, body, headers = {} }: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}) {
     const res = await fetch(`${server.issuer}/admin/v1${path}`, {
@@ -15,7 +19,10 @@ export async function adminApi(server: TestServer) {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
+    const json = text ? JSON.parse(text) : undefined;
+    const operation = contract.check({ method, path, body, status: res.status, contentType: res.headers.get('content-type'), json });
+    if (operation) checked.set(operation, (checked.get(operation) ?? 0) + 1);
+    return { status: res.status, headers: res.headers, json };
   }
 
   async function tokenFor(scope: string) {
@@ -24,7 +31,7 @@ export async function adminApi(server: TestServer) {
     return (await oidc.clientCredentialsGrant(rp, { scope })).access_token;
   }
 
-  return { api, tokenFor };
+  return { api, tokenFor, checked };
 }
 
 export type AdminSuite = { server: TestServer } & Awaited<ReturnType<typeof adminApi>>;
