@@ -5,7 +5,9 @@ import { hookUrlProblem } from '../hooks/address-policy.ts';
 import { createLogger } from '../log.ts';
 import { connectDatabase, type Database } from '../db/connect.ts';
 import { migrateLatest } from '../db/migrate.ts';
-import { createUser } from '../storage/users.ts';
+import { createUser, updateUser, type HashPassword } from '../storage/users.ts';
+import { revokeAccount } from '../storage/oidc-adapter.ts';
+import { createPasswords } from '../auth/passwords.ts';
 import { createClient } from '../storage/clients.ts';
 import { createOrganization, findOrganization, putMembership } from '../storage/organizations.ts';
 import { createResourceServer } from '../storage/resource-servers.ts';
@@ -20,12 +22,12 @@ import { GrantType, AuthMethod, type NewClient } from '../model/client.ts';
 import type { NewResourceServer } from '../model/resource-server.ts';
 
 /** Opens the configured database, brings the schema up to date, runs `fn`, and closes it. */
-async function withDatabase<T>(fn: (db: Database, passwordCost: number) => Promise<T>): Promise<T> {
+async function withDatabase<T>(fn: (db: Database, hashPassword: HashPassword) => Promise<T>): Promise<T> {
   const settings = loadSettings();
   const db = connectDatabase(settings.database, { poolMax: 2 });
   try {
     await migrateLatest(db);
-    return await fn(db, settings.passwordCost);
+    return await fn(db, createPasswords(settings.passwords).hash);
   } finally {
     await db.destroy();
   }
@@ -108,7 +110,7 @@ export const commands: Command[] = [
     async run(v, _p, io) {
       const username = required(v, 'username');
       const password = v['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : (v.password as string | undefined);
-      const user = await withDatabase((db, cost) =>
+      const user = await withDatabase((db, hashPassword) =>
         createUser(
           db,
           {
@@ -122,10 +124,32 @@ export const commands: Command[] = [
             external_id: v['external-id'] as string | undefined,
             enabled: v.disabled ? false : undefined,
           },
-          cost,
+          hashPassword,
         ),
       );
       io.out(json(user));
+      return 0;
+    },
+  },
+  {
+    path: ['user', 'password'],
+    summary: "set a user's password; signs them out everywhere (sessions and refresh tokens)",
+    usage: 'tessera user password --user <id or username> [--password-stdin | --password <p>]',
+    options: {
+      user: { type: 'string' },
+      password: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+    },
+    async run(v, _p, io) {
+      const ref = required(v, 'user');
+      const password = v['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : required(v, 'password');
+      const revoked = await withDatabase(async (db, hashPassword) => {
+        const user = await resolveUser(db, ref);
+        await updateUser(db, user.id, { password }, hashPassword);
+        // Whoever knew the old password is signed out, as with the admin API.
+        return revokeAccount(db, user.id);
+      });
+      io.out(json({ revoked }));
       return 0;
     },
   },

@@ -27,7 +27,7 @@ const CLIENT_MARGIN_MS = 1000;
  */
 export function connectDatabase(
   target: DatabaseTarget,
-  options: { poolMax?: number; timeoutMs?: number; statementTimeoutMs?: number; preparedStatements?: boolean } = {},
+  options: { poolMax?: number; timeoutMs?: number; statementTimeoutMs?: number; preparedStatements?: boolean; onDataDirTightened?: (paths: string[]) => void } = {},
 ): Database {
   if ('url' in target) {
     const timeoutMs = options.timeoutMs ?? 5000;
@@ -52,6 +52,8 @@ export function connectDatabase(
     client: PGliteClient as unknown as typeof Knex.Client,
     connection: {},
     dataDir: target.dataDir,
+    // The embedded folder is made private (0700/0600) before it opens; what was wider is reported here.
+    onDataDirTightened: options.onDataDirTightened,
     acquireConnectionTimeout: 60000,
     log: quiet,
   } as Knex.Config);
