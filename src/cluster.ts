@@ -37,7 +37,7 @@ export async function superviseWorkers(settings: Settings, log: Logger, print?: 
   if (!('url' in settings.database)) {
     throw new SettingsError(`TESSERA_WORKERS=${settings.workers} needs DATABASE_URL: the embedded database folder belongs to one process`);
   }
-  const db = connectDatabase(settings.database, { poolMax: 2, timeoutMs: settings.dbTimeoutMs });
+  const db = connectDatabase(settings.database, { poolMax: 2, timeoutMs: settings.dbTimeoutMs, statementTimeoutMs: settings.dbStatementTimeoutMs });
   try {
     await prepareDatabase(db, settings, log, print ?? printToStdout);
   } finally {

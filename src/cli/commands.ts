@@ -1,6 +1,7 @@
 import type { Command } from './command.ts';
 import { list, required, UsageError } from './command.ts';
 import { loadSettings } from '../config.ts';
+import { hookUrlProblem } from '../hooks/address-policy.ts';
 import { createLogger } from '../log.ts';
 import { connectDatabase, type Database } from '../db/connect.ts';
 import { migrateLatest } from '../db/migrate.ts';
@@ -16,6 +17,7 @@ import { startServer } from '../server.ts';
 import { letWorkerExitWhenStopped, superviseWorkers, supervises, workerLogFields } from '../cluster.ts';
 import { NotFound } from '../errors.ts';
 import { putPrivileges } from '../storage/privileges.ts';
+import { profileBudgetProblem } from '../model/privileges.ts';
 import { GrantType, AuthMethod, type NewClient } from '../model/client.ts';
 import type { NewResourceServer } from '../model/resource-server.ts';
 import { envLines, outputOf, outputOption } from './output.ts';
@@ -191,6 +193,9 @@ export const commands: Command[] = [
         : v['payload-hook-url']
           ? { url: v['payload-hook-url'] as string, secret: required(v, 'payload-hook-secret'), failure: v['payload-hook-failure'] as 'open' | 'closed' | undefined }
           : undefined;
+      // The same rule as the admin API: public addresses, unless TESSERA_HOOK_ALLOWED_HOSTS lists the host.
+      const hookProblem = payloadHook && 'url' in payloadHook ? hookUrlProblem(payloadHook.url!, loadSettings().hookAddressPolicy) : undefined;
+      if (hookProblem) throw new UsageError(`--payload-hook-url ${hookProblem}`);
       const method = v.public ? 'none' : ((v['auth-method'] as string | undefined) ?? undefined);
       const client = await withDatabase((db) =>
         createClient(db, {
@@ -285,6 +290,8 @@ export const commands: Command[] = [
           throw new UsageError('--profile must be JSON, such as \'"editor"\' or \'{"role":"editor"}\'');
         }
       }
+      const overBudget = profileBudgetProblem(profile, loadSettings().maxProfileBytes);
+      if (overBudget) throw new UsageError(`--profile ${overBudget}`);
       const saved = await withDatabase(async (db) => putPrivileges(db, (await resolveUser(db, userRef)).id, { profile, scope: (v.scope as string | undefined) ?? '' }));
       io.out(json(saved));
       return 0;
