@@ -7,12 +7,16 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { testEnv } from './support/server.ts';
 import { cliJson, runCli, startServerProcess } from './support/processes.ts';
+import { unique } from './support/fixtures.ts';
 
 let env: Record<string, string>;
 let cleanup = () => {};
 
 before(async () => {
   ({ env, cleanup } = await testEnv());
+  // Pays for creating the embedded database once, outside the tests.
+  const migrated = await runCli(['migrate'], env, { timeoutMs: 180_000 });
+  assert.equal(migrated.code, 0, migrated.stderr);
 });
 after(() => cleanup());
 
@@ -25,11 +29,11 @@ function evaluated(printed: string, names: string[]): Record<string, string> {
 }
 
 test('user add --output env sets USER_ID to the new user id', async () => {
-  const r = await runCli(['user', 'add', '--username', "o'brien", '--password', 'correct horse battery', '--output', 'env'], env);
+  const r = await runCli(['user', 'add', '--username', unique("o'brien"), '--password', 'correct horse battery', '--output', 'env'], env);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^export USER_ID='[^']+'\n$/);
   const { USER_ID } = evaluated(r.stdout, ['USER_ID']);
-  const again = await runCli(['user', 'add', '--username', 'second', '--password', 'correct horse battery'], env);
+  const again = await runCli(['user', 'add', '--username', unique('second'), '--password', 'correct horse battery'], env);
   assert.equal(again.code, 0, again.stderr);
   assert.notEqual(JSON.parse(again.stdout).id, USER_ID, 'JSON is still the default');
   assert.match(USER_ID!, /^[0-9a-f-]{36}$/);

@@ -6,12 +6,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { testEnv, freePort } from './support/server.ts';
+import { isolatedTestEnv, freePort } from './support/server.ts';
 import { childEnv, ROOT, runCli, startServerProcess, type ServerProcess } from './support/processes.ts';
 import { UserAgent } from './support/browserless.ts';
 
 let env: Record<string, string>;
-let cleanup = () => {};
+let cleanup: () => Promise<void> = async () => {};
 let server: ServerProcess | undefined;
 let demo: ChildProcess | undefined;
 let demoUrl = '';
@@ -24,7 +24,8 @@ async function cli(...args: string[]) {
 }
 
 before(async () => {
-  ({ env, cleanup } = await testEnv());
+  // A database of its own on PostgreSQL too: the walkthrough's names (alice, acme, beta) are fixed.
+  ({ env, cleanup } = await isolatedTestEnv());
   await cli('user', 'add', '--username', 'alice', '--password', 'correct horse battery', '--email', 'alice@example.com', '--name', 'Alice');
   await cli('org', 'add', '--alias', 'acme', '--name', 'Acme');
   await cli('org', 'add', '--alias', 'beta', '--name', 'Beta');
@@ -53,7 +54,7 @@ before(async () => {
 after(async () => {
   demo?.kill('SIGKILL');
   await server?.kill();
-  cleanup();
+  await cleanup();
 });
 
 /** The text of the element with this id on the demo page. */
