@@ -8,6 +8,7 @@ import type { Database } from '../src/db/connect.ts';
 import { migrateLatest } from '../src/db/migrate.ts';
 import { ensureProviderSecrets } from '../src/storage/keys.ts';
 import { createUser } from '../src/storage/users.ts';
+import { DEFAULT_PASSWORD_HASHING, hashPassword } from '../src/auth/password.ts';
 import { createClient } from '../src/storage/clients.ts';
 import { createResourceServer } from '../src/storage/resource-servers.ts';
 import { createOrganization, putMembership } from '../src/storage/organizations.ts';
@@ -52,14 +53,14 @@ export async function seedTessera(db: Database, webhookUrl: string, keys: JWK[])
 
   const usersByOrgCount: Record<number, string> = {};
   for (const n of ORG_COUNTS) {
-    const user = await createUser(db, { username: `bench-${n}-orgs`, password: BENCH.password, email: `bench-${n}@example.test`, email_verified: true, name: `Bench ${n}` }, 10);
+    const user = await createUser(db, { username: `bench-${n}-orgs`, password: BENCH.password, email: `bench-${n}@example.test`, email_verified: true, name: `Bench ${n}` }, (p) => hashPassword(p, DEFAULT_PASSWORD_HASHING));
     for (const org of orgs.slice(0, n)) await putMembership(db, org.id, user.id, { roles: ['admin', 'viewer'], attributes: { department: 'R&D' } });
     await putPrivileges(db, user.id, { profile: { role: 'editor', teams: ['a', 'b'] }, scope: 'docs:read docs:write' });
     usersByOrgCount[n] = user.username;
   }
 
   const privilegeUserIds: string[] = [];
-  for (let i = 0; i < 100; i++) privilegeUserIds.push((await createUser(db, { username: `bench-priv-${i}` }, 10)).id);
+  for (let i = 0; i < 100; i++) privilegeUserIds.push((await createUser(db, { username: `bench-priv-${i}` }, (p) => hashPassword(p, DEFAULT_PASSWORD_HASHING))).id);
   // Statistics, as autovacuum keeps them on a database in use: without them the planner guesses.
   await db.raw('analyze');
   return { usersByOrgCount, privilegeUserIds };

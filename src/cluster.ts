@@ -4,6 +4,7 @@ import { SettingsError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { connectDatabase } from './db/connect.ts';
 import { prepareDatabase } from './server.ts';
+import { printToStdout } from './print.ts';
 
 /** True in the process that supervises workers (TESSERA_WORKERS > 1, before forking). */
 export const supervises = (settings: Settings) => settings.workers > 1 && cluster.isPrimary;
@@ -38,7 +39,7 @@ export async function superviseWorkers(settings: Settings, log: Logger, print?: 
   }
   const db = connectDatabase(settings.database, { poolMax: 2, timeoutMs: settings.dbTimeoutMs });
   try {
-    await prepareDatabase(db, settings, log, print ?? ((t) => process.stderr.write(t + '\n')));
+    await prepareDatabase(db, settings, log, print ?? printToStdout);
   } finally {
     await db.destroy();
   }

@@ -4,6 +4,8 @@ import { hookFromEnv, type PayloadHookConfig } from './hooks/config.ts';
 import { SettingsError } from './errors.ts';
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './auth/login-limits.ts';
 import { findProjectRoot } from './project-root.ts';
+import { DEFAULT_PASSWORD_HASHING } from './auth/password.ts';
+import type { PasswordSettings } from './auth/passwords.ts';
 
 const flag = z
   .string()
@@ -21,7 +23,12 @@ const EnvSchema = z.object({
   TESSERA_ADMIN_CLIENT_ID: z.string().min(1).optional(),
   TESSERA_ADMIN_CLIENT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   TESSERA_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
-  TESSERA_PASSWORD_COST: z.coerce.number().int().min(10).max(20).default(15),
+  // Below OWASP's minimum is refused; 1 GiB per hash is more than any sign-in page should spend.
+  TESSERA_PASSWORD_MEMORY_KIB: z.coerce.number().int().min(DEFAULT_PASSWORD_HASHING.memoryKiB).max(1_048_576).default(DEFAULT_PASSWORD_HASHING.memoryKiB),
+  TESSERA_PASSWORD_PASSES: z.coerce.number().int().min(DEFAULT_PASSWORD_HASHING.passes).max(20).default(DEFAULT_PASSWORD_HASHING.passes),
+  TESSERA_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).default(2),
+  TESSERA_PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(10_000).default(64),
+  UV_THREADPOOL_SIZE: z.coerce.number().int().min(1).max(1024).default(4),
   TESSERA_PURGE_INTERVAL_S: z.coerce.number().int().min(1).default(600),
   TESSERA_MAX_TOKEN_BYTES: z.coerce.number().int().min(512).default(8192),
   TESSERA_HOOKS_DIR: z.string().default('.'),
@@ -56,8 +63,8 @@ export type Settings = {
   trustProxy: boolean;
   adminClient: { id?: string; secret?: string };
   logLevel: z.infer<typeof EnvSchema>['TESSERA_LOG_LEVEL'];
-  /** log2 of scrypt's N: 15 means 32 MiB of memory per hash (128 * N * r bytes, r = 8). */
-  passwordCost: number;
+  /** argon2id parameters, and how many hashes run at once and may wait (past it sign-in answers 503). */
+  passwords: PasswordSettings;
   purgeIntervalS: number;
   /** An encoded token over this size is a payload hook failure (SPEC 6). */
   maxTokenBytes: number;
@@ -97,6 +104,13 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
   if ((e.TESSERA_ADMIN_CLIENT_ID === undefined) !== (e.TESSERA_ADMIN_CLIENT_SECRET === undefined)) {
     throw new SettingsError('set both TESSERA_ADMIN_CLIENT_ID and TESSERA_ADMIN_CLIENT_SECRET, or neither');
   }
+  if ('TESSERA_PASSWORD_COST' in env) {
+    throw new SettingsError('TESSERA_PASSWORD_COST (scrypt) was replaced by argon2id: remove it, and use TESSERA_PASSWORD_MEMORY_KIB and TESSERA_PASSWORD_PASSES if the defaults do not suit');
+  }
+  // Hashing runs on libuv's pool, shared with DNS lookups: at least one thread stays free for them.
+  if (e.TESSERA_PASSWORD_HASH_CONCURRENCY >= e.UV_THREADPOOL_SIZE) {
+    throw new SettingsError(`TESSERA_PASSWORD_HASH_CONCURRENCY must be below UV_THREADPOOL_SIZE (${e.UV_THREADPOOL_SIZE}), so DNS lookups and hooks keep a thread`);
+  }
   return {
     production,
     port: e.PORT,
@@ -110,7 +124,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     trustProxy: e.TESSERA_TRUST_PROXY,
     adminClient: { id: e.TESSERA_ADMIN_CLIENT_ID, secret: e.TESSERA_ADMIN_CLIENT_SECRET },
     logLevel: e.TESSERA_LOG_LEVEL,
-    passwordCost: e.TESSERA_PASSWORD_COST,
+    passwords: {
+      memoryKiB: e.TESSERA_PASSWORD_MEMORY_KIB,
+      passes: e.TESSERA_PASSWORD_PASSES,
+      concurrency: e.TESSERA_PASSWORD_HASH_CONCURRENCY,
+      maxWaiting: e.TESSERA_PASSWORD_HASH_QUEUE,
+    },
     purgeIntervalS: e.TESSERA_PURGE_INTERVAL_S,
     maxTokenBytes: e.TESSERA_MAX_TOKEN_BYTES,
     hooksDir: path.resolve(root, e.TESSERA_HOOKS_DIR),

@@ -87,6 +87,7 @@ export function createMetrics() {
     hookLatency: registry.histogram('tessera_payload_hook_duration_seconds', 'Time spent calling a payload hook (cache hits excluded).', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]),
     claimRenames: registry.counter('tessera_claim_renames_total', 'Payload claims renamed to extra_<name> because the name was taken.'),
     claimDrops: registry.counter('tessera_claim_drops_total', 'Payload claims dropped because both the name and extra_<name> were taken.'),
+    passwordChecks: registry.counter('tessera_password_checks_total', 'Sign-in passwords checked (outcome: match, mismatch), or refused unchecked because too many checks were waiting (busy).'),
     tokenBudgetExceeded: registry.counter('tessera_token_size_budget_exceeded_total', 'Tokens over TESSERA_MAX_TOKEN_BYTES.'),
   };
 }

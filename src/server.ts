@@ -12,12 +12,14 @@ import { ensureAdminClient } from './bootstrap.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createApp } from './http/app.ts';
 import { createMetrics } from './metrics.ts';
+import { createPasswords } from './auth/passwords.ts';
 import { createHookRunner } from './hooks/runner.ts';
 import { createTokenClaims } from './oidc/token-claims.ts';
 import { registerKnownOrganizations } from './oidc/organization-scopes.ts';
 import { watchSigningKeys } from './oidc/signing-key-refresh.ts';
 import { closeGracefully } from './http/graceful-close.ts';
 import { checkGlobalHook, describeHook } from './hooks/startup-check.ts';
+import { printToStdout } from './print.ts';
 
 export type RunningServer = { url: string; db: Database; close(): Promise<void> };
 
@@ -38,12 +40,17 @@ export async function prepareDatabase(db: Database, settings: Settings, log: Log
 export async function startServer(
   settings: Settings,
   log: Logger,
-  print: (text: string) => void = (t) => process.stderr.write(t + '\n'),
+  print: (text: string) => void = printToStdout,
   /** A server already listening (tests bind port 0 first, so the issuer can name the port it got). */
   listening?: http.Server,
 ): Promise<RunningServer> {
   await checkGlobalHook(settings.payloadHook, settings.hooksDir, log);
-  const db = connectDatabase(settings.database, { timeoutMs: settings.dbTimeoutMs, preparedStatements: settings.dbPreparedStatements });
+  const db = connectDatabase(settings.database, {
+    timeoutMs: settings.dbTimeoutMs,
+    preparedStatements: settings.dbPreparedStatements,
+    onDataDirTightened: (paths) =>
+      log.warn('the embedded database folder was readable by other users: made private (folders 0700, files 0600)', { data_dir: 'dataDir' in settings.database ? settings.database.dataDir : undefined, tightened: paths.length, examples: paths.slice(0, 5) }),
+  });
   try {
     const { cookieKeys } = await prepareDatabase(db, settings, log, print);
     const signingKeys = await loadSigningKeys(db);
@@ -52,7 +59,7 @@ export async function startServer(
     const tokenClaims = createTokenClaims({ db, log, metrics, hooks, globalHook: settings.payloadHook, maxTokenBytes: settings.maxTokenBytes });
     const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy, tokenClaims, keysRefreshS: settings.keysRefreshS });
     await registerKnownOrganizations(provider, db);
-    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, csrfKey: cookieKeys[0]!, passwordCost: settings.passwordCost, loginLimits: settings.loginLimits, trustProxy: settings.trustProxy });
+    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy });
 
     const purge = async () => {
       try {

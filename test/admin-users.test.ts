@@ -104,3 +104,27 @@ test("a user's organizations with roles", async () => {
   const res = await suite.api('GET', `/users/${user.id}/organizations`);
   assert.deepEqual(res.json.items, [{ id: org.id, alias: org.alias, name: 'Acme', roles: ['admin'], attributes: {} }]);
 });
+
+test('a new password signs the user out everywhere: refresh tokens, access tokens and sessions', async () => {
+  const username = unique('pat');
+  const user = (await suite.api('POST', '/users', { body: { username, password: PASSWORD } })).json;
+  const a = await signedIn(username);
+  assert.equal((await suite.api('PATCH', `/users/${user.id}`, { body: { name: 'Pat' } })).status, 200);
+  // (Introspection, not a refresh: a refresh would rotate the token this test refreshes with below.)
+  assert.equal((await oidc.tokenIntrospection(a.config, a.tokens.access_token)).active, true, 'another change signs nobody out');
+  assert.equal((await suite.api('PATCH', `/users/${user.id}`, { body: { password: 'a brand new password' } })).status, 200);
+  assert.deepEqual(await stillSignedIn(a), SIGNED_OUT, 'refresh is invalid_grant, prompt=none is login_required');
+});
+
+test('usernames with invisible characters are refused; other spellings of a taken name are the same name', async () => {
+  for (const hidden of ['victim\u200b', '\u200bvictim', 'vic\u202etim', 'vic\u2066tim', 'vic\u00adtim', 'vic\ufefftim', 'vic tim', 'vic\u3000tim']) {
+    const res = await suite.api('POST', '/users', { body: { username: hidden, password: PASSWORD } });
+    assert.equal(res.status, 422, `${JSON.stringify(hidden)}: ${res.status}`);
+  }
+  const username = unique('victim');
+  const user = (await suite.api('POST', '/users', { body: { username, password: PASSWORD } })).json;
+  assert.equal((await suite.api('PATCH', `/users/${user.id}`, { body: { username: `${username}\u200d` } })).status, 422);
+  const fullWidth = [...username].map((c) => (/[a-z]/.test(c) ? String.fromCharCode(c.charCodeAt(0) + 0xfee0) : c)).join('');
+  assert.equal((await suite.api('POST', '/users', { body: { username: fullWidth.toUpperCase(), password: PASSWORD } })).status, 409, 'taken, in full-width capitals');
+  assert.deepEqual((await suite.api('GET', `/users?username=${encodeURIComponent(fullWidth)}`)).json.items.map((u: { id: string }) => u.id), [user.id]);
+});

@@ -33,8 +33,8 @@ test('the first start generates an admin client and prints its secret once; the 
   const { env, cleanup } = await freshEnv();
   try {
     const first = await startServerProcess(env);
-    const printed = printedCredentials(first.output());
-    assert.deepEqual(printed.map(([k]) => k), ['ID', 'SECRET'], first.output());
+    const printed = printedCredentials(first.stdout());
+    assert.deepEqual(printed.map(([k]) => k), ['ID', 'SECRET'], `on stdout, with the other first-start lines:\n${first.output()}`);
     const [[, id], [, secret]] = printed as [[string, string], [string, string]];
     assert.equal((await adminToken(env.ISSUER!, id, secret)).status, 200, 'the printed secret works');
     assert.ok(!first.output().split('\n').some((l) => l.startsWith('{') && l.includes(secret)), 'the secret is not in a log line');

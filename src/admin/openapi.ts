@@ -34,7 +34,7 @@ export const operations: Operation[] = [
   { method: 'post', path: '/users', summary: 'Create a user', scope: 'admin', body: 'NewUser', ok: 201, answer: 'User' },
   { method: 'get', path: '/users', summary: 'Find users by username, email or external_id', scope: 'admin', ok: 200, answer: 'UserList', paged: true },
   { method: 'get', path: '/users/{id}', summary: 'Read a user', scope: 'admin', ok: 200, answer: 'User' },
-  { method: 'patch', path: '/users/{id}', summary: 'Change a user (enabled: false also signs them out)', scope: 'admin', body: 'UserPatch', ok: 200, answer: 'User' },
+  { method: 'patch', path: '/users/{id}', summary: 'Change a user (enabled: false or a new password also signs them out)', scope: 'admin', body: 'UserPatch', ok: 200, answer: 'User' },
   { method: 'delete', path: '/users/{id}', summary: 'Delete a user and revoke their tokens', scope: 'admin', ok: 204 },
   { method: 'get', path: '/users/{id}/organizations', summary: "A user's organizations and roles", scope: 'admin', ok: 200, answer: 'UserOrganizationList', paged: true },
   { method: 'post', path: '/users/{id}/logout', summary: "Revoke a user's sessions, grants and tokens", scope: 'admin', ok: 200, answer: 'Logout' },

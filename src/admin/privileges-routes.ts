@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type { Database } from '../db/connect.ts';
 import { BulkPrivilegesInput, PrivilegesInput } from '../model/privileges.ts';
 import { findUserById, resolveUserRefs } from '../storage/users.ts';
+import { usernameKey } from '../model/username.ts';
 import { deletePrivileges, findPrivileges, putManyPrivileges, putPrivileges, putPrivilegesIfVersion, type StoredPrivileges } from '../storage/privileges.ts';
 import { readJson } from './json-body.ts';
 import { Problem } from './problem.ts';
@@ -79,7 +80,7 @@ export function privilegesRoutes(db: Database): Router {
     });
     const errors: Array<{ path: string; message: string }> = [];
     const resolved = items.map((item, n) => {
-      const id = item.user_id ? (refs.ids.has(item.user_id) ? item.user_id : undefined) : item.username ? refs.usernames.get(item.username.toLowerCase()) : refs.externalIds.get(item.external_id!);
+      const id = item.user_id ? (refs.ids.has(item.user_id) ? item.user_id : undefined) : item.username ? refs.usernames.get(usernameKey(item.username)) : refs.externalIds.get(item.external_id!);
       if (!id) errors.push({ path: `/items/${n}/${item.user_id ? 'user_id' : item.username ? 'username' : 'external_id'}`, message: 'no such user' });
       return { user_id: id!, profile: item.profile, scope: item.scope };
     });

@@ -10,12 +10,13 @@ import { clientsRoutes } from './clients-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import { tokenPreviewRoutes } from './token-preview.ts';
 import type { HookRunner } from '../hooks/runner.ts';
+import type { Passwords } from '../auth/passwords.ts';
 import type { PayloadHookConfig } from '../hooks/config.ts';
 
 /** /admin/v1: JSON, problem+json errors, every request authenticated by a Tessera token. */
-export type AdminDeps = { provider: Provider; db: Database; passwordCost: number; hooks: HookRunner; globalHook: PayloadHookConfig | undefined };
+export type AdminDeps = { provider: Provider; db: Database; passwords: Passwords; hooks: HookRunner; globalHook: PayloadHookConfig | undefined };
 
-export function adminRouter({ provider, db, passwordCost, hooks, globalHook }: AdminDeps): Router {
+export function adminRouter({ provider, db, passwords, hooks, globalHook }: AdminDeps): Router {
   const document = openApiDocument(provider.issuer);
   const router = new Router({ prefix: '/admin/v1' });
   router.use(problems());
@@ -28,7 +29,7 @@ export function adminRouter({ provider, db, passwordCost, hooks, globalHook }: A
     ctx.body = document;
   });
   router.use(adminAuth(provider));
-  for (const routes of [privilegesRoutes(db), usersRoutes(db, passwordCost), organizationsRoutes(provider, db), clientsRoutes(db), tokenPreviewRoutes(db, hooks, globalHook)]) router.use(routes.routes());
+  for (const routes of [privilegesRoutes(db), usersRoutes(db, passwords), organizationsRoutes(provider, db), clientsRoutes(db), tokenPreviewRoutes(db, hooks, globalHook)]) router.use(routes.routes());
   router.all('/{*rest}', () => {
     throw new Problem(404, 'Not found', 'no such admin resource');
   });

@@ -4,6 +4,7 @@ import { NewUser, UserPatch, UserQuery } from '../model/user.ts';
 import { createUser, deleteUser, findUserById, findUsers, updateUser } from '../storage/users.ts';
 import { listMembershipsOfUser } from '../storage/organizations.ts';
 import { revokeAccount } from '../storage/oidc-adapter.ts';
+import type { Passwords } from '../auth/passwords.ts';
 import { readJson } from './json-body.ts';
 import { Problem } from './problem.ts';
 import { requireScope } from './auth.ts';
@@ -11,7 +12,7 @@ import { audit } from './audit.ts';
 import { pageAnswer, PageQuery, readQuery, requestedPage } from './paging.ts';
 
 /** Users (SPEC 8). `id` is the `sub` of their tokens. Passwords are write-only. */
-export function usersRoutes(db: Database, passwordCost: number): Router {
+export function usersRoutes(db: Database, passwords: Passwords): Router {
   const router = new Router();
   const admin = requireScope('admin');
   const found = async (id: string) => {
@@ -22,7 +23,7 @@ export function usersRoutes(db: Database, passwordCost: number): Router {
 
   router.post('/users', admin, async (ctx) => {
     const input = NewUser.parse(await readJson(ctx));
-    const user = await createUser(db, input, passwordCost);
+    const user = await createUser(db, input, passwords.hash);
     audit(ctx, 'user.create', { user_id: user.id, fields: Object.keys(input).filter((k) => k !== 'password') });
     ctx.status = 201;
     ctx.set('location', `/admin/v1/users/${user.id}`);
@@ -42,9 +43,10 @@ export function usersRoutes(db: Database, passwordCost: number): Router {
   router.patch('/users/:id', admin, async (ctx) => {
     const patch = UserPatch.parse(await readJson(ctx));
     await found(ctx.params.id!);
-    const user = (await updateUser(db, ctx.params.id!, patch, passwordCost))!;
-    // A disabled user is signed out at once, not at the next refresh.
-    if (patch.enabled === false) await revokeAccount(db, user.id);
+    const user = (await updateUser(db, ctx.params.id!, patch, passwords.hash))!;
+    // A disabled user is signed out at once, not at the next refresh; a new password signs out
+    // whoever knew the old one (sessions and refresh tokens).
+    if (patch.enabled === false || patch.password !== undefined) await revokeAccount(db, user.id);
     audit(ctx, 'user.update', { user_id: user.id, fields: Object.keys(patch) });
     ctx.body = user;
   });

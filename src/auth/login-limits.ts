@@ -1,10 +1,14 @@
 /**
- * Which failed-sign-in counters limit a login attempt, as pure functions. Three counters, so that an
+ * Which sign-in counters limit a login attempt, as pure functions. Three counters, so that an
  * attacker cannot lock everybody out: a strict one per (username, client IP), a looser one per
  * username (guessing from many addresses), and one per client IP (trying many usernames).
- * A success clears its (username, IP) counter; every counter forgets after its window.
+ * A browser that signed in as the user before (a device cookie, src/auth/device-cookie.ts) is counted
+ * per device instead of per (username, IP) and per username: strangers' failures cannot lock it out.
+ * Every attempt is counted before its password is checked; a success clears its own (username, IP)
+ * or device counter and gives its attempt back to the others; every counter forgets after its window.
  */
 import { createHash } from 'node:crypto';
+import { usernameKey } from '../model/username.ts';
 
 export type LoginLimits = {
   /** Failures allowed per (username, IP) within the window. */
@@ -18,8 +22,10 @@ export type LoginLimits = {
 
 export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perUserAndIp: 5, perUser: 20, perIp: 100, windowS: 900 };
 
-export type CounterKind = 'user_ip' | 'user' | 'ip';
+export type CounterKind = 'user_ip' | 'user' | 'ip' | 'device';
 export type CounterKey = { kind: CounterKind; key: string };
+/** A counter and the number of attempts it lets through per window. */
+export type LimitedKey = CounterKey & { limit: number };
 /** A counter as stored: failures within its window, and seconds until that window ends. */
 export type Counter = { kind: CounterKind; failures: number; remainingS: number };
 
@@ -27,18 +33,23 @@ export type LimitDecision = { limited: false } | { limited: true; by: CounterKin
 
 const hash = (text: string) => createHash('sha256').update(text).digest('base64url');
 
-/** Usernames are looked up case-insensitively, so they are counted that way too. */
-export function counterKeys(username: string, ip: string): CounterKey[] {
-  const user = username.trim().toLowerCase();
+/**
+ * The counters of one attempt, its own first (cleared by a success). Usernames are counted by the key
+ * they are looked up by. `device`: the id of a valid device cookie for this username, if the browser has one.
+ */
+export function counterKeys(username: string, ip: string, limits: LoginLimits, device?: string): LimitedKey[] {
+  const user = usernameKey(username);
+  const ipKey = { kind: 'ip' as const, key: hash(`ip\0${ip}`), limit: limits.perIp };
+  if (device) return [{ kind: 'device', key: hash(`device\0${user}\0${device}`), limit: limits.perUserAndIp }, ipKey];
   return [
-    { kind: 'user_ip', key: hash(`user_ip\0${user}\0${ip}`) },
-    { kind: 'user', key: hash(`user\0${user}`) },
-    { kind: 'ip', key: hash(`ip\0${ip}`) },
+    { kind: 'user_ip', key: hash(`user_ip\0${user}\0${ip}`), limit: limits.perUserAndIp },
+    { kind: 'user', key: hash(`user\0${user}`), limit: limits.perUser },
+    ipKey,
   ];
 }
 
 export function limitFor(kind: CounterKind, limits: LoginLimits): number {
-  return kind === 'user_ip' ? limits.perUserAndIp : kind === 'user' ? limits.perUser : limits.perIp;
+  return kind === 'user_ip' || kind === 'device' ? limits.perUserAndIp : kind === 'user' ? limits.perUser : limits.perIp;
 }
 
 /** Limited when any live counter reached its limit; the wait is that of the longest such window. */

@@ -1,33 +1,40 @@
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { Algorithm, hash, verify } from '@node-rs/argon2';
+import { isLegacyScryptHash, verifyLegacyScrypt } from './legacy-scrypt.ts';
 
-// scrypt is memory-hard and built into Node: no native addon to install. Stored as
-// scrypt$<log2 N>$<r>$<p>$<salt b64url>$<hash b64url>, so the cost can be raised without breaking old hashes.
-const R = 8;
-const P = 1;
-const KEYLEN = 32;
+/**
+ * Passwords are stored as argon2id PHC strings ($argon2id$v=19$m=…,t=…,p=1$salt$hash), OWASP's current
+ * minimum by default. The parameters travel inside each hash, so raising them never breaks old hashes,
+ * and a hash made with weaker ones (or the scrypt format of earlier versions) is upgraded at the next
+ * successful sign-in.
+ */
+export type PasswordHashing = { memoryKiB: number; passes: number };
 
-function derive(password: string, salt: Buffer, logN: number, r: number, p: number): Promise<Buffer> {
-  const N = 2 ** logN;
-  return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFKC'), salt, KEYLEN, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (err, key) =>
-      err ? reject(err) : resolve(key),
-    );
-  });
-}
+/** OWASP Password Storage Cheat Sheet: argon2id, m = 19 MiB, t = 2, p = 1. */
+export const DEFAULT_PASSWORD_HASHING: PasswordHashing = { memoryKiB: 19456, passes: 2 };
 
-export async function hashPassword(password: string, logN: number): Promise<string> {
-  const salt = randomBytes(16);
-  const hash = await derive(password, salt, logN, R, P);
-  return ['scrypt', logN, R, P, salt.toString('base64url'), hash.toString('base64url')].join('$');
+// Typed the same whichever way it was composed (é as one code point or two).
+const normalized = (password: string) => password.normalize('NFKC');
+
+export function hashPassword(password: string, hashing: PasswordHashing): Promise<string> {
+  return hash(normalized(password), { algorithm: Algorithm.Argon2id, memoryCost: hashing.memoryKiB, timeCost: hashing.passes, parallelism: 1 });
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [kind, logN, r, p, salt, hash] = stored.split('$');
-  if (kind !== 'scrypt' || !logN || !r || !p || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64url');
-  const actual = await derive(password, Buffer.from(salt, 'base64url'), Number(logN), Number(r), Number(p));
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  if (isLegacyScryptHash(stored)) return verifyLegacyScrypt(normalized(password), stored);
+  if (!stored.startsWith('$argon2id$')) return false;
+  try {
+    return await verify(stored, normalized(password));
+  } catch {
+    return false; // a malformed stored hash never verifies
+  }
 }
 
-/** A hash of a random password: compared against when the user does not exist, so timing does not reveal it. */
-export const dummyHash = (logN: number) => hashPassword(randomBytes(16).toString('hex'), logN);
+/** True when `stored` is not argon2id with exactly the current parameters: rehash it after a successful check. */
+export function needsRehash(stored: string, hashing: PasswordHashing): boolean {
+  const params = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(stored);
+  return !params || Number(params[1]) !== hashing.memoryKiB || Number(params[2]) !== hashing.passes || params[3] !== '1';
+}
+
+/** A hash of a random password at the current parameters: checked when the user does not exist, so timing does not reveal it. */
+export const decoyHash = (hashing: PasswordHashing) => hashPassword(randomBytes(16).toString('hex'), hashing);

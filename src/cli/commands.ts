@@ -4,7 +4,9 @@ import { loadSettings } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { connectDatabase, type Database } from '../db/connect.ts';
 import { migrateLatest } from '../db/migrate.ts';
-import { createUser } from '../storage/users.ts';
+import { createUser, updateUser, type HashPassword } from '../storage/users.ts';
+import { revokeAccount } from '../storage/oidc-adapter.ts';
+import { createPasswords } from '../auth/passwords.ts';
 import { createClient } from '../storage/clients.ts';
 import { createOrganization, findMembership, findOrganization, putMembership } from '../storage/organizations.ts';
 import { createResourceServer } from '../storage/resource-servers.ts';
@@ -24,13 +26,13 @@ import { SigningAlg } from '../model/signing-alg.ts';
 const ALGS = SigningAlg.options;
 
 /** Opens the configured database, brings the schema up to date, runs `fn`, and closes it. */
-async function withDatabase<T>(io: Io, fn: (db: Database, passwordCost: number) => Promise<T>): Promise<T> {
+async function withDatabase<T>(io: Io, fn: (db: Database, hashPassword: HashPassword) => Promise<T>): Promise<T> {
   const settings = loadSettings();
   sayDataDir(settings.database, io);
   const db = connectDatabase(settings.database, { poolMax: 2 });
   try {
     await migrateLatest(db);
-    return await fn(db, settings.passwordCost);
+    return await fn(db, createPasswords(settings.passwords).hash);
   } finally {
     await db.destroy();
   }
@@ -121,7 +123,7 @@ export const commands: Command[] = [
     async run(v, _p, io) {
       const username = required(v, 'username');
       const password = v['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : (v.password as string | undefined);
-      const user = await withDatabase(io, (db, cost) =>
+      const user = await withDatabase(io, (db, hashPassword) =>
         createUser(
           db,
           {
@@ -135,10 +137,32 @@ export const commands: Command[] = [
             external_id: v['external-id'] as string | undefined,
             enabled: v.disabled ? false : undefined,
           },
-          cost,
+          hashPassword,
         ),
       );
       io.out(json(user));
+      return 0;
+    },
+  },
+  {
+    path: ['user', 'password'],
+    summary: "set a user's password; signs them out everywhere (sessions and refresh tokens)",
+    usage: 'tessera user password --user <id or username> [--password-stdin | --password <p>]',
+    options: {
+      user: { type: 'string', value: '<username|id>', required: true, description: 'the user, by username or id' },
+      password: { type: 'string', value: '<password>', description: 'the new password (visible in the process list and shell history: prefer --password-stdin)' },
+      'password-stdin': { type: 'boolean', description: 'read the new password from standard input (one line)' },
+    },
+    async run(v, _p, io) {
+      const ref = required(v, 'user');
+      const password = v['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : required(v, 'password');
+      const revoked = await withDatabase(io, async (db, hashPassword) => {
+        const user = await resolveUser(db, ref);
+        await updateUser(db, user.id, { password }, hashPassword);
+        // Whoever knew the old password is signed out, as with the admin API.
+        return revokeAccount(db, user.id);
+      });
+      io.out(json({ revoked }));
       return 0;
     },
   },

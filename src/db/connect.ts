@@ -18,7 +18,10 @@ export type DatabaseTarget = { url: string } | { dataDir: string };
  * `timeoutMs` bounds both connecting and waiting for a pooled connection, so while PostgreSQL is
  * unreachable a request fails within it (and answers 503) instead of hanging.
  */
-export function connectDatabase(target: DatabaseTarget, options: { poolMax?: number; timeoutMs?: number; preparedStatements?: boolean } = {}): Database {
+export function connectDatabase(
+  target: DatabaseTarget,
+  options: { poolMax?: number; timeoutMs?: number; preparedStatements?: boolean; onDataDirTightened?: (paths: string[]) => void } = {},
+): Database {
   if ('url' in target) {
     const timeoutMs = options.timeoutMs ?? 5000;
     const db = knexFactory({
@@ -36,6 +39,8 @@ export function connectDatabase(target: DatabaseTarget, options: { poolMax?: num
     client: PGliteClient as unknown as typeof Knex.Client,
     connection: {},
     dataDir: target.dataDir,
+    // The embedded folder is made private (0700/0600) before it opens; what was wider is reported here.
+    onDataDirTightened: options.onDataDirTightened,
     acquireConnectionTimeout: 60000,
     log: quiet,
   } as Knex.Config);

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { Knex } from 'knex';
 import { PGlite } from '@electric-sql/pglite';
 import { lockDataDir } from './data-dir-lock.ts';
+import { makeDataDirPrivate } from './private-data-dir.ts';
 
 // knex ships its dialects as CommonJS; the PostgreSQL client is the base we extend.
 const require = createRequire(import.meta.url);
@@ -18,10 +19,12 @@ export class PGliteClient extends (PgClient as unknown as new (config: Knex.Conf
   #db: PGlite | undefined;
   #dataDir: string;
   #unlock: (() => void) | undefined;
+  #onTightened: ((paths: string[]) => void) | undefined;
 
-  constructor(config: Knex.Config & { dataDir: string }) {
+  constructor(config: Knex.Config & { dataDir: string; onDataDirTightened?: (paths: string[]) => void }) {
     super({ ...config, client: 'pg', pool: { min: 1, max: 1 } });
     this.#dataDir = config.dataDir;
+    this.#onTightened = config.onDataDirTightened;
     this.driverName = 'pglite';
   }
 
@@ -31,9 +34,14 @@ export class PGliteClient extends (PgClient as unknown as new (config: Knex.Conf
 
   async acquireRawConnection() {
     if (!this.#db) {
+      const { tightened } = makeDataDirPrivate(this.#dataDir);
+      if (tightened.length) this.#onTightened?.(tightened);
       this.#unlock = lockDataDir(this.#dataDir);
       try {
         this.#db = await PGlite.create(this.#dataDir);
+        // A first start unpacks a ready-made database with its own modes (0666): made private now;
+        // what PostgreSQL creates from here on is 0600 already, under the umask set above.
+        makeDataDirPrivate(this.#dataDir);
       } catch (err) {
         this.#unlock();
         throw err;

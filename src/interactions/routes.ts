@@ -4,21 +4,24 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Database } from '../db/connect.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import { readForm } from '../http/form.ts';
-import { findUserForLogin } from '../storage/users.ts';
-import { verifyPassword, dummyHash } from '../auth/password.ts';
+import { findUserForLogin, upgradePasswordHash } from '../storage/users.ts';
+import type { Passwords } from '../auth/passwords.ts';
+import { HashQueueFull } from '../auth/hash-queue.ts';
+import { deviceCookies } from '../auth/device-cookie.ts';
 import { consentPage, errorPage, loginPage, organizationPage } from './views.ts';
 import { ORGANIZATION_PROMPT } from '../oidc/organization-policy.ts';
 import { counterKeys, decide, minutesText, type LoginLimits } from '../auth/login-limits.ts';
-import { clearLoginFailures, loginFailureCounters, recordLoginFailure } from '../storage/login-failures.ts';
+import { forgiveLoginAttempt, releaseLoginAttempt, reserveLoginAttempt } from '../storage/login-failures.ts';
 
-type Deps = { provider: Provider; db: Database; log: Logger; csrfKey: string; passwordCost: number; loginLimits: LoginLimits };
+type Deps = { provider: Provider; db: Database; log: Logger; metrics: Metrics; csrfKey: string; passwords: Passwords; loginLimits: LoginLimits };
 
 /**
  * Our own login and consent pages (no devInteractions). Each form carries a token bound to the
  * interaction, on top of the interaction cookie, so a cross-site post cannot complete a step.
  */
-export function interactionRoutes({ provider, db, log, csrfKey, passwordCost, loginLimits }: Deps): Router {
+export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwords, loginLimits }: Deps): Router {
   const router = new Router({ prefix: '/interaction' });
   const csrfFor = (uid: string) => createHmac('sha256', csrfKey).update(`interaction:${uid}`).digest('base64url');
   const csrfValid = (uid: string, token: string | undefined) => {
@@ -26,7 +29,7 @@ export function interactionRoutes({ provider, db, log, csrfKey, passwordCost, lo
     const actual = Buffer.from(token ?? '');
     return actual.length === expected.length && timingSafeEqual(actual, expected);
   };
-  const unknownUserHash = dummyHash(passwordCost);
+  const devices = deviceCookies(csrfKey);
 
   const details = async (ctx: Context) => {
     const interaction = await provider.interactionDetails(ctx.req, ctx.res);
@@ -77,27 +80,43 @@ export function interactionRoutes({ provider, db, log, csrfKey, passwordCost, lo
       ctx.type = 'html';
       ctx.body = loginPage({ uid: interaction.uid, csrf: csrfFor(interaction.uid), clientName, username, error });
     };
-    // Checked before the password: a limited attempt costs no hashing, and even the right password is refused.
-    const counters = counterKeys(username, ctx.ip);
-    const limit = decide(await loginFailureCounters(db, counters, loginLimits.windowS), loginLimits);
-    if (limit.limited) {
-      log.warn('login rate limited', { by: limit.by, retry_after_s: limit.retryAfterS, client_id: interaction.params.client_id });
-      ctx.set('retry-after', String(limit.retryAfterS));
-      return again(429, `Too many failed sign-in attempts. For your security, try again in ${minutesText(limit.retryAfterS)}.`);
+    // Counted before the password is checked, atomically: a limited attempt costs no hashing, and even
+    // the right password is refused. A browser that signed in as this user before is counted on its own.
+    const keys = counterKeys(username, ctx.ip, loginLimits, devices.read(ctx, username));
+    const attempt = await reserveLoginAttempt(db, keys, loginLimits.windowS);
+    if (!attempt.reserved) {
+      const limit = decide(attempt.counters, loginLimits);
+      const retryAfterS = limit.limited ? limit.retryAfterS : 1;
+      log.warn('login rate limited', { by: limit.limited ? limit.by : 'unknown', retry_after_s: retryAfterS, client_id: interaction.params.client_id });
+      ctx.set('retry-after', String(retryAfterS));
+      return again(429, `Too many failed sign-in attempts. For your security, try again in ${minutesText(retryAfterS)}.`);
     }
     const user = username ? await findUserForLogin(db, username) : undefined;
-    // Hash even for unknown users so the answer takes as long either way.
-    const ok = await verifyPassword(form.password ?? '', user?.password_hash ?? (await unknownUserHash));
+    let ok: boolean;
+    try {
+      // Unknown users are checked against a decoy of the same cost, so the answer takes as long either way.
+      ok = await passwords.verify(form.password ?? '', user?.password_hash);
+      metrics.passwordChecks.inc({ outcome: ok ? 'match' : 'mismatch' });
+    } catch (err) {
+      if (!(err instanceof HashQueueFull)) throw err;
+      metrics.passwordChecks.inc({ outcome: 'busy' });
+      // Not checked, so not counted: the person may simply try again.
+      await releaseLoginAttempt(db, keys);
+      log.warn('login refused', { reason: 'password_checks_busy', client_id: interaction.params.client_id });
+      ctx.set('retry-after', '1');
+      return again(503, 'Sign-in is busy right now. Try again in a moment.');
+    }
     if (!user || !user.password_hash || !ok) {
-      await recordLoginFailure(db, counters, loginLimits.windowS);
       log.info('login failed', { reason: 'bad_credentials', client_id: interaction.params.client_id });
       return again(401, 'Wrong username or password.');
     }
-    await clearLoginFailures(db, counters[0]!);
+    await forgiveLoginAttempt(db, keys);
     if (!user.enabled) {
       log.info('login refused', { reason: 'disabled', sub: user.id });
       return again(401, 'This account is disabled. Contact your administrator.');
     }
+    if (passwords.needsRehash(user.password_hash)) await upgradeHash(user.id, user.password_hash, form.password ?? '');
+    devices.issue(ctx, username);
     log.info('login succeeded', { sub: user.id, client_id: interaction.params.client_id });
     await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: user.id } }, { mergeWithLastSubmission: false });
     ctx.respond = false;
@@ -144,6 +163,16 @@ export function interactionRoutes({ provider, db, log, csrfKey, passwordCost, lo
     );
     ctx.respond = false;
   });
+
+  /** A hash of older parameters (or scrypt) is replaced now that the password is known; a failure only waits for the next sign-in. */
+  async function upgradeHash(id: string, oldHash: string, password: string) {
+    try {
+      await upgradePasswordHash(db, id, oldHash, await passwords.hash(password));
+      log.info('password hash upgraded', { sub: id });
+    } catch (err) {
+      log.warn('password hash upgrade failed', { sub: id, err: (err as Error).message });
+    }
+  }
 
   /** The organizations offered on the page: the user's own, as the policy computed them. */
   async function organizationChoices(interaction: { prompt: { details: unknown } }) {

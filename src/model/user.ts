@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { Username } from './username.ts';
 
-export const Username = z.string().trim().min(1).max(200).regex(/^[^\s]+$/, 'must not contain spaces');
+export { Username };
 
 export const NewUser = z.strictObject({
   username: Username,

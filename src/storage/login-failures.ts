@@ -1,32 +1,61 @@
 import type { Database } from '../db/connect.ts';
-import type { Counter, CounterKey, CounterKind } from '../auth/login-limits.ts';
+import type { Counter, CounterKind, LimitedKey } from '../auth/login-limits.ts';
 
 // The database clock, not each instance's: instances sharing the database agree on windows.
 
-/** The live counters among `keys`, with the seconds left in each window. */
-export async function loginFailureCounters(db: Database, keys: CounterKey[], windowS: number): Promise<Counter[]> {
-  const rows = (await db('login_failures')
-    .select('kind', 'failures', db.raw("extract(epoch from (window_started_at + ?::int * interval '1 second' - now()))::float8 as remaining_s", [windowS]))
-    .whereIn('key', keys.map((k) => k.key))
-    .andWhereRaw("window_started_at > now() - ?::int * interval '1 second'", [windowS])) as Array<{ kind: CounterKind; failures: number; remaining_s: number }>;
-  return rows.map((r) => ({ kind: r.kind, failures: Number(r.failures), remainingS: Number(r.remaining_s) }));
+export type Reservation = { reserved: boolean; counters: Counter[] };
+
+const live = "window_started_at > now() - ?::int * interval '1 second'";
+
+/**
+ * Counts one attempt on every key, but only if each key is still below its limit: all or nothing, in
+ * one statement that locks the counters, so however many attempts arrive at once, at most the limit's
+ * number are ever let through to the password check. A counter whose window ended starts a new one.
+ */
+export async function reserveLoginAttempt(db: Database, keys: LimitedKey[], windowS: number): Promise<Reservation> {
+  // The rows must exist before they can be locked: a concurrent first attempt waits here for the other's insert.
+  await db.raw(`insert into login_failures (key, kind, failures, window_started_at) values ${keys.map(() => '(?, ?, 0, now())').join(', ')} on conflict (key) do nothing`, keys.flatMap((k) => [k.key, k.kind]));
+  const { rows } = (await db.raw(
+    `with wanted (key, lim) as (values ${keys.map(() => '(?::text, ?::int)').join(', ')}),
+     locked as (
+       select f.key, f.kind,
+              case when f.${live} then f.failures else 0 end as failures,
+              extract(epoch from (f.window_started_at + ?::int * interval '1 second' - now()))::float8 as remaining_s
+       from login_failures f where f.key in (select key from wanted) order by f.key for update
+     ),
+     verdict as (select coalesce(bool_and(locked.failures < wanted.lim), false) as reserved from locked join wanted using (key)),
+     counted as (
+       update login_failures f set
+         failures = case when f.${live} then f.failures + 1 else 1 end,
+         window_started_at = case when f.${live} then f.window_started_at else now() end
+       from verdict where verdict.reserved and f.key in (select key from wanted)
+       returning f.key
+     )
+     select locked.kind, locked.failures, locked.remaining_s, verdict.reserved, (select count(*) from counted) as counted
+     from locked cross join verdict`,
+    [...keys.flatMap((k) => [k.key, k.limit]), windowS, windowS, windowS, windowS],
+  )) as { rows: Array<{ kind: CounterKind; failures: number; remaining_s: number; reserved: boolean }> };
+  return {
+    reserved: rows.length > 0 && rows[0]!.reserved,
+    counters: rows.map((r) => ({ kind: r.kind, failures: Number(r.failures), remainingS: Number(r.remaining_s) })),
+  };
 }
 
-/** Counts one failure on every key: a counter whose window ended starts a new one. */
-export async function recordLoginFailure(db: Database, keys: CounterKey[], windowS: number): Promise<void> {
-  // One statement for every counter: one round trip, and the counters move together.
-  await db.raw(
-    `insert into login_failures (key, kind, failures, window_started_at) values ${keys.map(() => '(?, ?, 1, now())').join(', ')}
-     on conflict (key) do update set
-       failures = case when login_failures.window_started_at > now() - ?::int * interval '1 second' then login_failures.failures + 1 else 1 end,
-       window_started_at = case when login_failures.window_started_at > now() - ?::int * interval '1 second' then login_failures.window_started_at else now() end`,
-    [...keys.flatMap((k) => [k.key, k.kind]), windowS, windowS],
-  );
+/**
+ * A successful sign-in was counted like any attempt: it forgets its own (username, IP) or device
+ * counter and gives back the one attempt it took from the others, so only failures remain counted.
+ */
+export async function forgiveLoginAttempt(db: Database, keys: LimitedKey[]): Promise<void> {
+  const [own, ...others] = keys;
+  await db('login_failures').where({ key: own!.key }).delete();
+  if (others.length) {
+    await db('login_failures').whereIn('key', others.map((k) => k.key)).update({ failures: db.raw('greatest(failures - 1, 0)') });
+  }
 }
 
-/** A successful sign-in forgets that (username, IP) pair's failures. */
-export async function clearLoginFailures(db: Database, key: CounterKey): Promise<void> {
-  await db('login_failures').where({ key: key.key }).delete();
+/** An attempt that was counted but whose password was never checked (hashing too busy) gives its count back. */
+export async function releaseLoginAttempt(db: Database, keys: LimitedKey[]): Promise<void> {
+  await db('login_failures').whereIn('key', keys.map((k) => k.key)).update({ failures: db.raw('greatest(failures - 1, 0)') });
 }
 
 /** Counters whose window ended long ago: only kept small, they are ignored already. */

@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { Database } from '../../src/db/connect.ts';
 import { createUser } from '../../src/storage/users.ts';
+import { DEFAULT_PASSWORD_HASHING, hashPassword } from '../../src/auth/password.ts';
+
+/** Users made by tests are hashed as the server hashes them. */
+export const testPasswordHash = (password: string) => hashPassword(password, DEFAULT_PASSWORD_HASHING);
 import { createClient } from '../../src/storage/clients.ts';
 import { createResourceServer } from '../../src/storage/resource-servers.ts';
 import type { NewClient } from '../../src/model/client.ts';
@@ -12,7 +16,7 @@ export const REDIRECT_URI = 'https://app.test/cb';
 export const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
 export async function aUser(db: Database, password = 'correct horse battery', extra: Record<string, unknown> = {}) {
-  return createUser(db, { username: unique('user'), password, email: 'someone@example.com', email_verified: true, name: 'Some One', ...extra }, 10);
+  return createUser(db, { username: unique('user'), password, email: 'someone@example.com', email_verified: true, name: 'Some One', ...extra }, testPasswordHash);
 }
 
 export async function aClient(db: Database, input: Partial<NewClient> = {}) {

@@ -63,6 +63,8 @@ export type ServerProcess = {
   url: string;
   /** Everything the child printed, for failure messages. */
   output(): string;
+  /** What it printed on stdout alone. */
+  stdout(): string;
   /** SIGTERM, then waits (bounded) for the exit; SIGKILLs and throws if it does not come. */
   stop(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Waits up to `ms` for the exit (however it comes); undefined if it did not come. */
@@ -79,7 +81,8 @@ export async function startServerProcess(env: Record<string, string>, readyTimeo
   const url = env.PORT ? `http://localhost:${env.PORT}` : issuer;
   const child = spawn(process.execPath, [BIN, 'start'], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
+  let stdout = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => ((output += d), (stdout += d)));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -103,6 +106,7 @@ export async function startServerProcess(env: Record<string, string>, readyTimeo
     issuer,
     url,
     output: () => output,
+    stdout: () => stdout,
     async stop(timeoutMs = 15_000) {
       if (done) return done;
       child.kill('SIGTERM');

@@ -35,7 +35,6 @@ export async function testEnv(extra: Record<string, string> = {}, port?: number)
     PORT: String(port),
     HOST: '127.0.0.1',
     ISSUER: `http://localhost:${port}`,
-    TESSERA_PASSWORD_COST: '10',
     TESSERA_LOG_LEVEL: 'silent',
     TESSERA_ADMIN_CLIENT_ID: 'test-admin',
     TESSERA_ADMIN_CLIENT_SECRET: 'test-admin-secret-0123456789',

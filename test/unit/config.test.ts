@@ -30,3 +30,18 @@ test('the admin client needs both its id and its secret, and a secret of some le
 test('a bad PORT is a clear error naming the variable', () => {
   assert.throws(() => loadSettings({ PORT: 'eighty' }), /PORT/);
 });
+
+test('password hashing: argon2id at OWASP\'s minimum by default; weaker or unbounded settings are refused', () => {
+  assert.deepEqual(loadSettings({}).passwords, { memoryKiB: 19456, passes: 2, concurrency: 2, maxWaiting: 64 });
+  assert.equal(loadSettings({ TESSERA_PASSWORD_MEMORY_KIB: '65536', TESSERA_PASSWORD_PASSES: '3' }).passwords.memoryKiB, 65536);
+  assert.throws(() => loadSettings({ TESSERA_PASSWORD_MEMORY_KIB: '19455' }), /TESSERA_PASSWORD_MEMORY_KIB/);
+  assert.throws(() => loadSettings({ TESSERA_PASSWORD_MEMORY_KIB: '1048577' }), /TESSERA_PASSWORD_MEMORY_KIB/);
+  assert.throws(() => loadSettings({ TESSERA_PASSWORD_PASSES: '1' }), /TESSERA_PASSWORD_PASSES/);
+  assert.throws(() => loadSettings({ TESSERA_PASSWORD_PASSES: '21' }), /TESSERA_PASSWORD_PASSES/);
+  assert.throws(() => loadSettings({ TESSERA_PASSWORD_HASH_CONCURRENCY: '0' }), /TESSERA_PASSWORD_HASH_CONCURRENCY/);
+  assert.throws(() => loadSettings({ TESSERA_PASSWORD_HASH_QUEUE: '-1' }), /TESSERA_PASSWORD_HASH_QUEUE/);
+  // Hashing shares libuv's pool with DNS lookups: one thread at least stays theirs.
+  assert.throws(() => loadSettings({ TESSERA_PASSWORD_HASH_CONCURRENCY: '4' }), /below UV_THREADPOOL_SIZE/);
+  assert.equal(loadSettings({ TESSERA_PASSWORD_HASH_CONCURRENCY: '7', UV_THREADPOOL_SIZE: '8' }).passwords.concurrency, 7);
+  assert.throws(() => loadSettings({ TESSERA_PASSWORD_COST: '15' }), /TESSERA_PASSWORD_COST \(scrypt\) was replaced/);
+});
