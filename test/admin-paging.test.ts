@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { unique } from './support/fixtures.ts';
 import { adminSuite } from './support/admin.ts';
+import { usernameKey } from '../src/model/username.ts';
 
 const suite = adminSuite();
 
@@ -37,7 +38,7 @@ async function bigOrganization(count: number) {
   const org = (await suite.api('POST', '/organizations', { body: { alias, name: 'Big' } })).json as { id: string };
   const prefix = unique('m');
   const users: { id: string; username: string }[] = await suite.server.db('users')
-    .insert(Array.from({ length: count }, (_, i) => ({ username: `${prefix}-${String(i).padStart(4, '0')}` })))
+    .insert(Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(4, '0')}`).map((username) => ({ username, username_key: usernameKey(username) })))
     .returning(['id', 'username']);
   await suite.server.db('memberships').insert(users.map((u) => ({ organization_id: org.id, user_id: u.id, roles: JSON.stringify(['reader']), attributes: '{}' })));
   return { alias, usernames: users.map((u) => u.username).sort() };

@@ -14,7 +14,7 @@ const project = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'tessera-project
 after(() => rmSync(project, { recursive: true, force: true }));
 
 // Only what the CLI needs; no DATABASE_URL and no TESSERA_DATA_DIR, so the defaults apply.
-const env = { TESSERA_PASSWORD_COST: '10', TESSERA_LOG_LEVEL: 'silent' };
+const env = { TESSERA_LOG_LEVEL: 'silent' };
 
 test('from a sub-folder, the CLI uses the project folder\'s data/ and says so; from the project folder, the same database', async () => {
   writeFileSync(path.join(project, 'package.json'), '{"name":"my-app","private":true}\n');
