@@ -170,6 +170,8 @@ async function startTessera(name: string, target: DatabaseTarget, extra: Record<
     TESSERA_LOG_LEVEL: 'warn',
     TESSERA_ADMIN_CLIENT_ID: BENCH.admin.id,
     TESSERA_ADMIN_CLIENT_SECRET: BENCH.admin.secret,
+    // The bench's webhook receiver listens on loopback.
+    TESSERA_HOOK_ALLOWED_HOSTS: '127.0.0.1',
     ...('url' in target ? { DATABASE_URL: target.url } : { TESSERA_DATA_DIR: target.dataDir }),
     ...extra,
   };

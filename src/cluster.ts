@@ -40,7 +40,7 @@ export async function superviseWorkers(settings: Settings, log: Logger, print?: 
   }
   // Checked here too: a worker that cannot start would otherwise be replaced, and fail, forever.
   await checkGlobalHook(settings.payloadHook, settings.hooksDir, log);
-  const db = connectDatabase(settings.database, { poolMax: 2, timeoutMs: settings.dbTimeoutMs });
+  const db = connectDatabase(settings.database, { poolMax: 2, timeoutMs: settings.dbTimeoutMs, statementTimeoutMs: settings.dbStatementTimeoutMs });
   try {
     await prepareDatabase(db, settings, log, print ?? printToStdout);
   } finally {

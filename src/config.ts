@@ -4,6 +4,8 @@ import { hookFromEnv, type PayloadHookConfig } from './hooks/config.ts';
 import { SettingsError } from './errors.ts';
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './auth/login-limits.ts';
 import { findProjectRoot } from './project-root.ts';
+import { parseAllowedHosts, type AddressPolicy } from './hooks/address-policy.ts';
+import { DEFAULT_MAX_PROFILE_BYTES } from './model/privileges.ts';
 import { DEFAULT_PASSWORD_HASHING } from './auth/password.ts';
 import type { PasswordSettings } from './auth/passwords.ts';
 
@@ -31,8 +33,11 @@ const EnvSchema = z.object({
   UV_THREADPOOL_SIZE: z.coerce.number().int().min(1).max(1024).default(4),
   TESSERA_PURGE_INTERVAL_S: z.coerce.number().int().min(1).default(600),
   TESSERA_MAX_TOKEN_BYTES: z.coerce.number().int().min(512).default(8192),
+  TESSERA_MAX_PRIVILEGES_PROFILE_BYTES: z.coerce.number().int().min(16).max(1024 * 1024).default(DEFAULT_MAX_PROFILE_BYTES),
   TESSERA_HOOKS_DIR: z.string().default('.'),
+  TESSERA_HOOK_ALLOWED_HOSTS: z.string().optional(),
   TESSERA_DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
+  TESSERA_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   TESSERA_DB_PREPARED_STATEMENTS: z
     .enum(['1', '0', 'true', 'false', 'yes', 'no'])
     .optional()
@@ -43,6 +48,7 @@ const EnvSchema = z.object({
   TESSERA_LOGIN_MAX_FAILURES_PER_USER: z.coerce.number().int().min(1).default(DEFAULT_LOGIN_LIMITS.perUser),
   TESSERA_LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(DEFAULT_LOGIN_LIMITS.perIp),
   TESSERA_LOGIN_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_LOGIN_LIMITS.windowS),
+  TESSERA_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TESSERA_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
 });
 
@@ -54,6 +60,8 @@ export type Settings = {
   database: { url: string } | { dataDir: string };
   /** Longest wait for a PostgreSQL connection (connect and pool acquire); past it a request answers 503. */
   dbTimeoutMs: number;
+  /** Longest a PostgreSQL statement may run (statement_timeout, and a client-side deadline just above it); past it a request answers 503. */
+  dbStatementTimeoutMs: number;
   /** Hot statements as named prepared statements (off for a pooler that cannot keep them). */
   dbPreparedStatements: boolean;
   /** How often a running instance re-reads the signing keys, so a rotation reaches it without a restart. */
@@ -68,14 +76,20 @@ export type Settings = {
   purgeIntervalS: number;
   /** An encoded token over this size is a payload hook failure (SPEC 6). */
   maxTokenBytes: number;
+  /** A privileges `profile` over this many bytes of JSON is refused (422 at the admin API). */
+  maxProfileBytes: number;
   /** Module hooks are resolved from here (`TESSERA_PAYLOAD_HOOK=hooks/x.ts` is relative to it). */
   hooksDir: string;
   /** The project folder (nearest package.json upwards): relative folders above are resolved from it. */
   projectRoot: string;
   /** The global payload hook (TESSERA_PAYLOAD_HOOK or TESSERA_PAYLOAD_HOOK_URL...); a client's own wins. */
   payloadHook: PayloadHookConfig | undefined;
+  /** Where a client's own webhook may point: public addresses, plus TESSERA_HOOK_ALLOWED_HOSTS. */
+  hookAddressPolicy: AddressPolicy;
   /** Failed sign-ins allowed per (username, IP), username and IP within a window. */
   loginLimits: LoginLimits;
+  /** When set, GET /metrics needs it as a bearer token. */
+  metricsToken: string | undefined;
   /** Processes serving one port (node:cluster); more than 1 needs PostgreSQL. */
   workers: number;
 };
@@ -104,6 +118,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
   if ((e.TESSERA_ADMIN_CLIENT_ID === undefined) !== (e.TESSERA_ADMIN_CLIENT_SECRET === undefined)) {
     throw new SettingsError('set both TESSERA_ADMIN_CLIENT_ID and TESSERA_ADMIN_CLIENT_SECRET, or neither');
   }
+  const allowedHosts = parseAllowedHosts(e.TESSERA_HOOK_ALLOWED_HOSTS);
+  if ('error' in allowedHosts) throw new SettingsError(`TESSERA_HOOK_ALLOWED_HOSTS: ${allowedHosts.error}`);
   if ('TESSERA_PASSWORD_COST' in env) {
     throw new SettingsError('TESSERA_PASSWORD_COST (scrypt) was replaced by argon2id: remove it, and use TESSERA_PASSWORD_MEMORY_KIB and TESSERA_PASSWORD_PASSES if the defaults do not suit');
   }
@@ -118,6 +134,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     issuer,
     database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: path.resolve(root, e.TESSERA_DATA_DIR) },
     dbTimeoutMs: e.TESSERA_DB_TIMEOUT_MS,
+    dbStatementTimeoutMs: e.TESSERA_DB_STATEMENT_TIMEOUT_MS,
     dbPreparedStatements: e.TESSERA_DB_PREPARED_STATEMENTS,
     keysRefreshS: e.TESSERA_KEYS_REFRESH_S,
     shutdownGraceS: e.TESSERA_SHUTDOWN_GRACE_S,
@@ -132,14 +149,17 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     },
     purgeIntervalS: e.TESSERA_PURGE_INTERVAL_S,
     maxTokenBytes: e.TESSERA_MAX_TOKEN_BYTES,
+    maxProfileBytes: e.TESSERA_MAX_PRIVILEGES_PROFILE_BYTES,
     hooksDir: path.resolve(root, e.TESSERA_HOOKS_DIR),
     payloadHook: hookFromEnv(env),
+    hookAddressPolicy: allowedHosts.policy,
     loginLimits: {
       perUserAndIp: e.TESSERA_LOGIN_MAX_FAILURES,
       perUser: e.TESSERA_LOGIN_MAX_FAILURES_PER_USER,
       perIp: e.TESSERA_LOGIN_MAX_FAILURES_PER_IP,
       windowS: e.TESSERA_LOGIN_WINDOW_S,
     },
+    metricsToken: e.TESSERA_METRICS_TOKEN,
     workers: e.TESSERA_WORKERS,
     projectRoot: root,
   };

@@ -47,6 +47,7 @@ export async function startServer(
   await checkGlobalHook(settings.payloadHook, settings.hooksDir, log);
   const db = connectDatabase(settings.database, {
     timeoutMs: settings.dbTimeoutMs,
+    statementTimeoutMs: settings.dbStatementTimeoutMs,
     preparedStatements: settings.dbPreparedStatements,
     onDataDirTightened: (paths) =>
       log.warn('the embedded database folder was readable by other users: made private (folders 0700, files 0600)', { data_dir: 'dataDir' in settings.database ? settings.database.dataDir : undefined, tightened: paths.length, examples: paths.slice(0, 5) }),
@@ -55,11 +56,11 @@ export async function startServer(
     const { cookieKeys } = await prepareDatabase(db, settings, log, print);
     const signingKeys = await loadSigningKeys(db);
     const metrics = createMetrics();
-    const hooks = createHookRunner({ hooksDir: settings.hooksDir, log, metrics, now: () => Date.now() });
+    const hooks = createHookRunner({ hooksDir: settings.hooksDir, log, metrics, now: () => Date.now(), addressPolicy: settings.hookAddressPolicy });
     const tokenClaims = createTokenClaims({ db, log, metrics, hooks, globalHook: settings.payloadHook, maxTokenBytes: settings.maxTokenBytes });
     const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy, tokenClaims, keysRefreshS: settings.keysRefreshS });
     await registerKnownOrganizations(provider, db);
-    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy });
+    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, maxProfileBytes: settings.maxProfileBytes, metricsToken: settings.metricsToken, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy });
 
     const purge = async () => {
       try {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHookRunner, type HookOutcome } from '../src/hooks/runner.ts';
+import { parseAllowedHosts, type AddressPolicy } from '../src/hooks/address-policy.ts';
 import { hookFromEnv, PayloadHookConfig, type PayloadHookConfigInput } from '../src/hooks/config.ts';
 import type { HookInput } from '../src/hooks/input.ts';
 import { verifyWebhookSignature } from '../src/hooks/signature.ts';
@@ -105,6 +106,8 @@ function setup(options: { hooksDir?: string } = {}) {
     log: createLogger('debug', {}, (l) => lines.push(l)),
     metrics,
     now: () => clock.t,
+    // The receivers here listen on loopback.
+    addressPolicy: (parseAllowedHosts('127.0.0.1') as { policy: AddressPolicy }).policy,
   });
   const failures = (source: string, cause: string) => metrics.hookFailures.get({ source, cause });
   const calls = (source: string, outcome: string) => metrics.hookCalls.get({ source, outcome });

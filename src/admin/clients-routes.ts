@@ -9,6 +9,7 @@ import { Problem } from './problem.ts';
 import { requireScope } from './auth.ts';
 import { audit } from './audit.ts';
 import { pageAnswer, PageQuery, readQuery, requestedPage } from './paging.ts';
+import { hookUrlProblem, type AddressPolicy } from '../hooks/address-policy.ts';
 
 /** A client as the API shows it: the secret only right after it was made, a hook's secret never. */
 function shown(c: Client, withSecret = false) {
@@ -17,8 +18,15 @@ function shown(c: Client, withSecret = false) {
   return { ...rest, payload_hook: hook ?? null, ...(withSecret ? { client_secret } : {}) };
 }
 
+/** A client's own webhook must point where TESSERA_HOOK_ALLOWED_HOSTS allows (public addresses by default): 422 otherwise. */
+function checkHookUrl(hook: { url?: string } | object | null | undefined, policy: AddressPolicy) {
+  const url = hook && 'url' in hook ? hook.url : undefined;
+  const problem = url === undefined ? undefined : hookUrlProblem(url, policy);
+  if (problem) throw new Problem(422, 'Invalid body', 'the payload hook URL is refused', [{ path: '/payload_hook/url', message: problem }]);
+}
+
 /** Clients and resource servers (SPEC 8). */
-export function clientsRoutes(db: Database): Router {
+export function clientsRoutes(db: Database, hookPolicy: AddressPolicy): Router {
   const router = new Router();
   const admin = requireScope('admin');
   const client = async (id: string) => {
@@ -28,7 +36,9 @@ export function clientsRoutes(db: Database): Router {
   };
 
   router.post('/clients', admin, async (ctx) => {
-    const created = await createClient(db, NewClient.parse(await readJson(ctx)));
+    const input = NewClient.parse(await readJson(ctx));
+    checkHookUrl(input.payload_hook, hookPolicy);
+    const created = await createClient(db, input);
     audit(ctx, 'client.create', { client_id: created.client_id });
     ctx.status = 201;
     ctx.set('location', `/admin/v1/clients/${created.client_id}`);
@@ -41,6 +51,7 @@ export function clientsRoutes(db: Database): Router {
 
   router.patch('/clients/:id', admin, async (ctx) => {
     const patch = ClientPatch.parse(await readJson(ctx));
+    checkHookUrl(patch.payload_hook, hookPolicy);
     await client(ctx.params.id!);
     const updated = (await updateClient(db, ctx.params.id!, patch))!;
     audit(ctx, 'client.update', { client_id: updated.client_id, fields: Object.keys(patch) });

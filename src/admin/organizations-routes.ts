@@ -13,7 +13,7 @@ import {
   updateOrganization,
 } from '../storage/organizations.ts';
 import { findUserById } from '../storage/users.ts';
-import { registerOrganizationScope } from '../oidc/organization-scopes.ts';
+import { registerOrganizationScope, unregisterOrganizationScope } from '../oidc/organization-scopes.ts';
 import { readJson } from './json-body.ts';
 import { Problem } from './problem.ts';
 import { requireScope } from './auth.ts';
@@ -50,7 +50,9 @@ export function organizationsRoutes(provider: Provider, db: Database): Router {
 
   router.patch('/organizations/:org', admin, async (ctx) => {
     const patch = OrganizationPatch.parse(await readJson(ctx));
-    const updated = (await updateOrganization(db, (await org(ctx.params.org!)).id, patch))!;
+    const before = await org(ctx.params.org!);
+    const updated = (await updateOrganization(db, before.id, patch))!;
+    if (before.alias !== updated.alias) unregisterOrganizationScope(provider, before.alias);
     registerOrganizationScope(provider, updated.alias);
     audit(ctx, 'organization.update', { organization_id: updated.id, fields: Object.keys(patch) });
     ctx.body = updated;
@@ -59,6 +61,7 @@ export function organizationsRoutes(provider: Provider, db: Database): Router {
   router.delete('/organizations/:org', admin, async (ctx) => {
     const found = await org(ctx.params.org!);
     await deleteOrganization(db, found.id);
+    unregisterOrganizationScope(provider, found.alias);
     audit(ctx, 'organization.delete', { organization_id: found.id });
     ctx.status = 204;
   });

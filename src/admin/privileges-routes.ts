@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Database } from '../db/connect.ts';
-import { BulkPrivilegesInput, PrivilegesInput } from '../model/privileges.ts';
+import { BulkPrivilegesInput, PrivilegesInput, profileBudgetProblem } from '../model/privileges.ts';
 import { findUserById, resolveUserRefs } from '../storage/users.ts';
 import { usernameKey } from '../model/username.ts';
 import { deletePrivileges, findPrivileges, putManyPrivileges, putPrivileges, putPrivilegesIfVersion, type StoredPrivileges } from '../storage/privileges.ts';
@@ -12,12 +12,17 @@ import { audit } from './audit.ts';
 
 const etag = (version: number) => `"${version}"`;
 
-/** If-Match as a version: `*` means "any stored value", a quoted number that version. */
+/**
+ * If-Match as a version: a quoted number is that version; `*` matches any representation, and an
+ * existing user always has one (version 0 when nothing is stored), so `*` only asks that the user
+ * exists. A weak ETag never matches: If-Match uses strong comparison (RFC 9110 13.1.1).
+ */
 function ifMatch(ctx: Context): number | '*' | undefined {
   const header = ctx.get('if-match').trim();
   if (!header) return undefined;
   if (header === '*') return '*';
-  const m = /^(?:W\/)?"(\d{1,9})"$/.exec(header);
+  if (/^W\/"\d{1,9}"$/.test(header)) throw new Problem(412, 'Precondition failed', 'a weak ETag never matches If-Match; send the ETag exactly as it was given');
+  const m = /^"(\d{1,9})"$/.exec(header);
   if (!m) throw new Problem(400, 'Bad If-Match', 'If-Match must be an ETag from a previous answer, such as "3", or *');
   return Number(m[1]);
 }
@@ -38,9 +43,16 @@ async function userOr404(db: Database, id: string) {
  * A user's stored privileges (SPEC 4 and 8). A user with nothing stored reads as version 0, so
  * `If-Match: "0"` means "create only if nobody has written yet". Writes are conditional in SQL.
  */
-export function privilegesRoutes(db: Database): Router {
+export function privilegesRoutes(db: Database, maxProfileBytes: number): Router {
   const router = new Router();
   const scope = requireScope('admin:privileges');
+  const budget = (items: Array<{ profile: unknown; path: string }>) => {
+    const errors = items.flatMap(({ profile, path }) => {
+      const problem = profileBudgetProblem(profile, maxProfileBytes);
+      return problem ? [{ path, message: problem }] : [];
+    });
+    if (errors.length) throw new Problem(422, 'Invalid body', 'the privileges profile is over its size budget', errors);
+  };
 
   router.get('/users/:id/privileges', scope, async (ctx) => {
     await userOr404(db, ctx.params.id!);
@@ -49,14 +61,13 @@ export function privilegesRoutes(db: Database): Router {
 
   router.put('/users/:id/privileges', scope, async (ctx) => {
     const input = PrivilegesInput.parse(await readJson(ctx));
+    budget([{ profile: input.profile, path: '/profile' }]);
     const user = await userOr404(db, ctx.params.id!);
     const condition = ifMatch(ctx);
-    let saved: StoredPrivileges | undefined;
-    if (condition === undefined) saved = await putPrivileges(db, user.id, input);
-    else {
-      const expected = condition === '*' ? (await findPrivileges(db, user.id))?.version : condition;
-      saved = expected === undefined ? undefined : await putPrivilegesIfVersion(db, user.id, input, expected);
-    }
+    // `*`: the user exists, so a representation does; reading the version first and writing on
+    // it would answer 412 to a writer that merely lost a race it never asked to win.
+    const saved: StoredPrivileges | undefined =
+      condition === undefined || condition === '*' ? await putPrivileges(db, user.id, input) : await putPrivilegesIfVersion(db, user.id, input, condition);
     if (!saved) throw new Problem(412, 'Precondition failed', 'the privileges changed since the ETag you sent; read them again');
     audit(ctx, 'privileges.put', { user_id: user.id, version: saved.version });
     answer(ctx, saved);
@@ -66,13 +77,16 @@ export function privilegesRoutes(db: Database): Router {
     const user = await userOr404(db, ctx.params.id!);
     const condition = ifMatch(ctx);
     const removed = await deletePrivileges(db, user.id, typeof condition === 'number' ? condition : undefined);
-    if (!removed && condition !== undefined) throw new Problem(412, 'Precondition failed', 'the privileges changed since the ETag you sent');
+    // Nothing stored is version 0: `"0"` matches it, as `*` matches anything.
+    const matched = removed || condition === undefined || condition === '*' || (condition === 0 && !(await findPrivileges(db, user.id)));
+    if (!matched) throw new Problem(412, 'Precondition failed', 'the privileges changed since the ETag you sent');
     if (removed) audit(ctx, 'privileges.delete', { user_id: user.id });
     ctx.status = 204;
   });
 
   router.put('/privileges', scope, async (ctx) => {
     const { items } = BulkPrivilegesInput.parse(await readJson(ctx));
+    budget(items.map((item, n) => ({ profile: item.profile, path: `/items/${n}/profile` })));
     const refs = await resolveUserRefs(db, {
       ids: items.flatMap((i) => (i.user_id ? [i.user_id] : [])),
       usernames: items.flatMap((i) => (i.username ? [i.username] : [])),

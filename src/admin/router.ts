@@ -12,11 +12,12 @@ import { tokenPreviewRoutes } from './token-preview.ts';
 import type { HookRunner } from '../hooks/runner.ts';
 import type { Passwords } from '../auth/passwords.ts';
 import type { PayloadHookConfig } from '../hooks/config.ts';
+import type { AddressPolicy } from '../hooks/address-policy.ts';
 
 /** /admin/v1: JSON, problem+json errors, every request authenticated by a Tessera token. */
-export type AdminDeps = { provider: Provider; db: Database; passwords: Passwords; hooks: HookRunner; globalHook: PayloadHookConfig | undefined };
+export type AdminDeps = { provider: Provider; db: Database; passwords: Passwords; hooks: HookRunner; globalHook: PayloadHookConfig | undefined; hookAddressPolicy: AddressPolicy; maxProfileBytes: number };
 
-export function adminRouter({ provider, db, passwords, hooks, globalHook }: AdminDeps): Router {
+export function adminRouter({ provider, db, passwords, hooks, globalHook, hookAddressPolicy, maxProfileBytes }: AdminDeps): Router {
   const document = openApiDocument(provider.issuer);
   const router = new Router({ prefix: '/admin/v1' });
   router.use(problems());
@@ -28,8 +29,8 @@ export function adminRouter({ provider, db, passwords, hooks, globalHook }: Admi
   router.get('/openapi.json', (ctx) => {
     ctx.body = document;
   });
-  router.use(adminAuth(provider));
-  for (const routes of [privilegesRoutes(db), usersRoutes(db, passwords), organizationsRoutes(provider, db), clientsRoutes(db), tokenPreviewRoutes(db, hooks, globalHook)]) router.use(routes.routes());
+  router.use(adminAuth(provider, db));
+  for (const routes of [privilegesRoutes(db, maxProfileBytes), usersRoutes(db, passwords), organizationsRoutes(provider, db), clientsRoutes(db, hookAddressPolicy), tokenPreviewRoutes(db, hooks, globalHook)]) router.use(routes.routes());
   router.all('/{*rest}', () => {
     throw new Problem(404, 'Not found', 'no such admin resource');
   });

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { randomUUID } from 'node:crypto';
 import { TokenPreviewInput } from '../model/token-preview.ts';
 import type { Database } from '../db/connect.ts';
-import type { HookRunner } from '../hooks/runner.ts';
+import { GLOBAL_HOOK, type HookRunner } from '../hooks/runner.ts';
 import type { PayloadHookConfig } from '../hooks/config.ts';
 import { findClient } from '../storage/clients.ts';
 import { findUserById } from '../storage/users.ts';
@@ -51,7 +51,7 @@ export function tokenPreviewRoutes(db: Database, hooks: HookRunner, globalHook: 
             resource: input.resource ?? client.default_resource ?? null,
             request_id: randomUUID(),
           },
-          client.payload_hook ? `client:${client.client_id}` : 'global',
+          client.payload_hook ? `client:${client.client_id}` : GLOBAL_HOOK,
         )
       : undefined;
     const part = { hookActive: config !== undefined, requestedScope: input.scope, claims: outcome?.status === 'ok' ? outcome.claims : undefined };

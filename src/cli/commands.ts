@@ -1,6 +1,7 @@
 import type { Command } from './command.ts';
 import { jsonOption, list, required, text, texts, UsageError, type Io } from './command.ts';
 import { loadSettings } from '../config.ts';
+import { hookUrlProblem } from '../hooks/address-policy.ts';
 import { createLogger } from '../log.ts';
 import { connectDatabase, type Database } from '../db/connect.ts';
 import { migrateLatest } from '../db/migrate.ts';
@@ -16,7 +17,7 @@ import { startServer } from '../server.ts';
 import { letWorkerExitWhenStopped, superviseWorkers, supervises, workerLogFields } from '../cluster.ts';
 import { NotFound } from '../errors.ts';
 import { findPrivileges, putPrivileges } from '../storage/privileges.ts';
-import { PrivilegesInput } from '../model/privileges.ts';
+import { PrivilegesInput, profileBudgetProblem } from '../model/privileges.ts';
 import { findProjectRoot } from '../project-root.ts';
 import { listSigningKeys } from '../storage/keys.ts';
 import { ApplicationType, GrantType, AuthMethod, type NewClient } from '../model/client.ts';
@@ -201,6 +202,9 @@ export const commands: Command[] = [
         : v['payload-hook-url']
           ? { url: v['payload-hook-url'] as string, secret: required(v, 'payload-hook-secret'), failure: v['payload-hook-failure'] as 'open' | 'closed' | undefined }
           : undefined;
+      // The same rule as the admin API: public addresses, unless TESSERA_HOOK_ALLOWED_HOSTS lists the host.
+      const hookProblem = payloadHook && 'url' in payloadHook ? hookUrlProblem(payloadHook.url!, loadSettings().hookAddressPolicy) : undefined;
+      if (hookProblem) throw new UsageError(`--payload-hook-url ${hookProblem}`);
       const method = v.public ? 'none' : ((v['auth-method'] as string | undefined) ?? undefined);
       const client = await withDatabase(io, (db) =>
         createClient(db, {
@@ -316,6 +320,8 @@ export const commands: Command[] = [
       const profile = jsonOption(v, 'profile', `'"editor"' or '{"role":"editor"}'`);
       // Extra spaces are forgiven; the tokens are then checked as the admin API checks them.
       const scope = text(v, 'scope')?.trim().split(/\s+/).filter(Boolean).join(' ');
+      const overBudget = profile === undefined ? undefined : profileBudgetProblem(profile, loadSettings().maxProfileBytes);
+      if (overBudget) throw new UsageError(`--profile ${overBudget}`);
       const saved = await withDatabase(io, async (db) => {
         const user = await resolveUser(db, userRef);
         const current = await findPrivileges(db, user.id);

@@ -13,22 +13,35 @@ const quiet = { warn() {}, error() {}, deprecate() {}, debug() {} };
 
 export type DatabaseTarget = { url: string } | { dataDir: string };
 
+// How much longer than statement_timeout the client waits for an answer: normally the server
+// cancels the statement first (57014) and the connection stays usable; the client-side deadline is
+// for a server that cannot answer at all (frozen, or its host gone silent).
+const CLIENT_MARGIN_MS = 1000;
+
 /**
  * Opens the database: PostgreSQL through `pg` when a URL is given, else embedded PGlite in a folder.
  * `timeoutMs` bounds both connecting and waiting for a pooled connection, so while PostgreSQL is
- * unreachable a request fails within it (and answers 503) instead of hanging.
+ * unreachable a request fails within it (and answers 503) instead of hanging. `statementTimeoutMs`
+ * bounds every statement: PostgreSQL's `statement_timeout` on each connection, and pg's
+ * `query_timeout` a little above it for a server that no longer answers at all.
  */
 export function connectDatabase(
   target: DatabaseTarget,
-  options: { poolMax?: number; timeoutMs?: number; preparedStatements?: boolean; onDataDirTightened?: (paths: string[]) => void } = {},
+  options: { poolMax?: number; timeoutMs?: number; statementTimeoutMs?: number; preparedStatements?: boolean; onDataDirTightened?: (paths: string[]) => void } = {},
 ): Database {
   if ('url' in target) {
     const timeoutMs = options.timeoutMs ?? 5000;
+    const statement = options.statementTimeoutMs;
     const db = knexFactory({
       client: 'pg',
       // keepAlive: a connection whose peer vanished is noticed by the OS rather than kept forever.
-      connection: { connectionString: target.url, connectionTimeoutMillis: timeoutMs, keepAlive: true },
-      pool: { min: 0, max: options.poolMax ?? 10 },
+      connection: {
+        connectionString: target.url,
+        connectionTimeoutMillis: timeoutMs,
+        keepAlive: true,
+        ...(statement ? { statement_timeout: statement, query_timeout: statement + CLIENT_MARGIN_MS } : {}),
+      },
+      pool: { min: 0, max: options.poolMax ?? 10, afterCreate: retireOnReadTimeout },
       acquireConnectionTimeout: timeoutMs,
       log: quiet,
     });
@@ -44,4 +57,30 @@ export function connectDatabase(
     acquireConnectionTimeout: 60000,
     log: quiet,
   } as Knex.Config);
+}
+
+type PgConnection = { query: (...args: unknown[]) => unknown; __knex__disposed?: unknown; connection?: { stream?: { destroy(): void } } };
+
+/**
+ * After pg's client-side deadline the statement is still in flight on that connection, and the next
+ * query would queue behind it. The connection is marked for knex to discard (and its socket closed),
+ * so the pool opens a fresh one instead of handing out a stuck one.
+ */
+function retireOnReadTimeout(conn: PgConnection, done: (err: Error | null, conn: PgConnection) => void): void {
+  const query = conn.query.bind(conn);
+  conn.query = (...args: unknown[]) => {
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === 'function') {
+      args[last] = (err: unknown, res: unknown) => {
+        if (err instanceof Error && err.message === 'Query read timeout') {
+          conn.__knex__disposed = err;
+          conn.connection?.stream?.destroy();
+        }
+        callback(err, res);
+      };
+    }
+    return query(...args);
+  };
+  done(null, conn);
 }

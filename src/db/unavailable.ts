@@ -12,11 +12,13 @@ export const RETRY_AFTER_S = 5;
 // Socket-level failures while connecting or mid-query.
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
-// PostgreSQL SQLSTATEs: class 08 (connection exception), 57P01-57P03 (shutdown, crash, starting up), 53300 (too many connections).
-const SQLSTATE = /^(08...|57P0[123]|53300)$/;
+// PostgreSQL SQLSTATEs: class 08 (connection exception), 57P01-57P03 (shutdown, crash, starting up),
+// 53300 (too many connections), 57014 (statement cancelled: past statement_timeout).
+const SQLSTATE = /^(08...|57P0[123]|57014|53300)$/;
 
-// Messages of `pg` and knex that carry no code.
-const MESSAGES = [/Connection terminated/i, /Knex: Timeout acquiring a connection/i, /connection timeout/i, /Client has encountered a connection error/i, /Connection ended unexpectedly/i, /the database system is (starting up|shutting down)/i];
+// Messages of `pg` and knex that carry no code (pg: "timeout expired" while connecting, "Query read
+// timeout" past query_timeout; knex puts the SQL and " - " before a driver's message).
+const MESSAGES = [/(^| - )timeout expired$/, /(^| - )Query read timeout$/, /Connection terminated/i, /Knex: Timeout acquiring a connection/i, /connection timeout/i, /Client has encountered a connection error/i, /Connection ended unexpectedly/i, /the database system is (starting up|shutting down)/i];
 
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (depth > 3 || typeof err !== 'object' || err === null) return false;

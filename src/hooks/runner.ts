@@ -15,6 +15,8 @@ import { createModuleHooks } from './module.ts';
 import { CircuitBreakers, type BreakerOptions } from './circuit-breaker.ts';
 import { HookCache, inputFingerprint, stableStringify } from './cache.ts';
 import type { CallResult } from './result.ts';
+import type { AddressPolicy } from './address-policy.ts';
+import { guardedLookup } from './hook-lookup.ts';
 
 export type HookSource = 'webhook' | 'module';
 export type FailurePolicy = 'open' | 'closed';
@@ -30,6 +32,11 @@ export type HookRunnerOptions = {
   metrics: Pick<Metrics, 'hookCalls' | 'hookFailures' | 'hookLatency'>;
   /** Milliseconds since the epoch: cache expiry, circuit breaker, signature timestamp. */
   now: () => number;
+  /**
+   * Where a client's webhook may connect (TESSERA_HOOK_ALLOWED_HOSTS). The global hook (`hookKey`
+   * `global`, from the environment) is the operator's own and is not checked.
+   */
+  addressPolicy: AddressPolicy;
   breaker?: Omit<BreakerOptions, 'now'>;
   cacheMaxEntries?: number;
 };
@@ -41,6 +48,9 @@ export type HookRunner = {
    */
   run(config: PayloadHookConfigInput, input: HookInput, hookKey: string): Promise<HookOutcome>;
 };
+
+/** The `hookKey` of the hook set in the environment. */
+export const GLOBAL_HOOK = 'global';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -86,6 +96,7 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
   const modules = createModuleHooks(options.hooksDir);
   const breakers = new CircuitBreakers({ now, ...options.breaker });
   const cache = new HookCache({ now, ...(options.cacheMaxEntries ? { maxEntries: options.cacheMaxEntries } : {}) });
+  const guard = { policy: options.addressPolicy, lookup: guardedLookup(options.addressPolicy) };
 
   function fail(source: HookSource, cause: string, policy: FailurePolicy, outcome: 'failed' | 'short_circuited', fields: Record<string, unknown>): HookOutcome {
     metrics.hookFailures.inc({ source, cause });
@@ -135,7 +146,7 @@ export function createHookRunner(options: HookRunnerOptions): HookRunner {
     let result: CallResult;
     try {
       result = isWebhook(config)
-        ? await callWebhook(config, input, { nowSeconds: Math.floor(now() / 1000) })
+        ? await callWebhook(config, input, { nowSeconds: Math.floor(now() / 1000), ...(hookKey === GLOBAL_HOOK ? {} : { guard }) })
         : await modules.call(config, input);
     } catch (err) {
       result = { ok: false, cause: 'internal_error', detail: (err as Error)?.message?.slice(0, 200) };

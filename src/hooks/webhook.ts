@@ -8,6 +8,9 @@ import type { WebhookHookConfig } from './config.ts';
 import type { HookInput } from './input.ts';
 import { SIGNATURE_HEADER, signWebhook } from './signature.ts';
 import { failed, toClaims, type CallResult } from './result.ts';
+import { hookUrlProblem, type AddressPolicy } from './address-policy.ts';
+import { ADDRESS_REFUSED } from './hook-lookup.ts';
+import type { LookupFunction } from 'node:net';
 
 export const MAX_RESPONSE_BYTES = 64 * 1024;
 
@@ -28,6 +31,11 @@ export type WebhookCallOptions = {
   /** Unix seconds for the signature's timestamp. */
   nowSeconds: number;
   maxResponseBytes?: number;
+  /**
+   * For a client's hook: where it may connect. The URL is checked before the call (an IP address
+   * in it never goes through DNS) and `lookup` checks what its name resolves to at connection time.
+   */
+  guard?: { policy: AddressPolicy; lookup: LookupFunction };
 };
 
 /** The failure cause for a transport error (the URL, headers and secret are never part of it). */
@@ -35,6 +43,7 @@ function transportCause(err: unknown): CallResult {
   const e = err as { code?: string; name?: string };
   const code = typeof e?.code === 'string' ? e.code : undefined;
   if (e?.name === 'TimeoutError' || code === 'ETIMEDOUT') return failed('timeout');
+  if (code === ADDRESS_REFUSED) return failed('address_refused');
   if (code === 'ECONNREFUSED') return failed('connection_refused');
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE') return failed('connection_reset', code);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return failed('dns_error', code);
@@ -47,6 +56,8 @@ function transportCause(err: unknown): CallResult {
 export function callWebhook(config: Pick<WebhookHookConfig, 'url' | 'secret' | 'timeout_ms'>, input: HookInput, options: WebhookCallOptions): Promise<CallResult> {
   const limit = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const body = JSON.stringify(input);
+  // Refused before any connection: nothing reaches the address, so its answer (or silence) cannot be probed.
+  if (options.guard && hookUrlProblem(config.url, options.guard.policy)) return Promise.resolve(failed('address_refused'));
   return new Promise<CallResult>((resolve) => {
     let request: Request | undefined;
     let settled = false;
@@ -65,7 +76,11 @@ export function callWebhook(config: Pick<WebhookHookConfig, 'url' | 'secret' | '
     const deadline = setTimeout(() => finish(failed('timeout')), config.timeout_ms);
 
     try {
-      request = client.stream.post(config.url, { body, headers: { [SIGNATURE_HEADER]: signWebhook(config.secret, body, options.nowSeconds) } });
+      request = client.stream.post(config.url, {
+        body,
+        headers: { [SIGNATURE_HEADER]: signWebhook(config.secret, body, options.nowSeconds) },
+        ...(options.guard ? { dnsLookup: options.guard.lookup } : {}),
+      });
     } catch (err) {
       finish(transportCause(err));
       return;

@@ -12,12 +12,12 @@ import { interactionRoutes } from '../interactions/routes.ts';
 import { errorPage, stylesheet } from '../interactions/views.ts';
 import { metricsRoute } from './metrics-route.ts';
 import { adminRouter, type AdminDeps } from '../admin/router.ts';
-import { organizationScopeRegistrar } from '../oidc/organization-scopes.ts';
+import { genericOrganizationScopesInDiscovery, organizationScopeRegistrar } from '../oidc/organization-scopes.ts';
 import type { Metrics } from '../metrics.ts';
 import { RETRY_AFTER_S, isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { LoginLimits } from '../auth/login-limits.ts';
 
-export type AppDeps = AdminDeps & { log: Logger; metrics: Metrics; csrfKey: string; trustProxy: boolean; loginLimits: LoginLimits };
+export type AppDeps = AdminDeps & { log: Logger; metrics: Metrics; metricsToken?: string; csrfKey: string; trustProxy: boolean; loginLimits: LoginLimits };
 
 /** The HTTP edge: our routes first, everything else is oidc-provider's. */
 export function createApp(deps: AppDeps): Koa {
@@ -32,7 +32,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(securityHeaders());
   app.use(refuseUnstorableParams());
   app.use(healthRoutes(deps.db));
-  app.use(metricsRoute(deps.metrics));
+  app.use(metricsRoute(deps.metrics, deps.metricsToken));
   app.use(async (ctx, next) => {
     if (ctx.path !== '/assets/tessera.css') return next();
     ctx.type = 'text/css';
@@ -42,6 +42,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(underItsPrefix(interactionRoutes(deps)));
   app.use(underItsPrefix(adminRouter(deps)));
   app.use(organizationScopeRegistrar(deps.provider, deps.db));
+  genericOrganizationScopesInDiscovery(deps.provider);
   const providerHandler = deps.provider.callback();
   app.use(async (ctx) => {
     ctx.respond = false;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { Middleware } from 'koa';
 import type { Logger } from '../log.ts';
 
@@ -23,4 +24,13 @@ export function requestContext(log: Logger): Middleware {
       ctx.state.log.info('request', { method: ctx.method, path: ctx.path, status, ms: Math.round((performance.now() - started) * 10) / 10 });
     }
   };
+}
+
+/**
+ * The request id for code that runs under oidc-provider's own Koa context (a different ctx, the same
+ * response): read back from the response header set above, so its log lines carry it too.
+ */
+export function requestIdOf(res: ServerResponse | undefined): string | undefined {
+  const id = res?.getHeader('x-request-id');
+  return typeof id === 'string' ? id : undefined;
 }

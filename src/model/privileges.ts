@@ -7,6 +7,18 @@ export const ScopeString = z
   .max(8192)
   .regex(/^([\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*)?$/, 'space-separated scope tokens, without leading, trailing or double spaces');
 
+/** The default budget of a stored privileges `profile`, as JSON text (TESSERA_MAX_PRIVILEGES_PROFILE_BYTES). */
+export const DEFAULT_MAX_PROFILE_BYTES = 16 * 1024;
+
+/**
+ * Why a profile is over the budget, or undefined. The profile is copied into ID tokens, access
+ * tokens and userinfo: a bounded profile keeps every token it goes into bounded too.
+ */
+export function profileBudgetProblem(profile: unknown, maxBytes: number): string | undefined {
+  const bytes = Buffer.byteLength(JSON.stringify(profile ?? null), 'utf8');
+  return bytes > maxBytes ? `is ${bytes} bytes as JSON; at most ${maxBytes} (TESSERA_MAX_PRIVILEGES_PROFILE_BYTES)` : undefined;
+}
+
 /** PUT /users/{id}/privileges: the whole value, replaced. `profile` is any JSON value. */
 export const PrivilegesInput = z.strictObject({
   profile: JsonValue.default(null),

@@ -3,6 +3,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../log.ts';
 import { DATABASE_UNAVAILABLE, RETRY_AFTER_S, isDatabaseUnavailable } from '../db/unavailable.ts';
 import { errorPage } from '../interactions/views.ts';
+import { requestIdOf } from '../http/request-context.ts';
 
 /**
  * oidc-provider catches every error thrown inside its own stack (adapter, findAccount, claims) and
@@ -21,7 +22,7 @@ export function answerDatabaseUnavailable(provider: Provider, log: Logger): void
       await next();
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;
-      log.warn('database unavailable', { path: ctx.path, err: (err as Error).message });
+      log.warn('database unavailable', { request_id: requestIdOf(ctx.res), path: ctx.path, err: (err as Error).message });
       ctx.state.databaseUnavailable = true;
       ctx.status = 500;
     }

@@ -1,6 +1,8 @@
+import type { ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { Logger } from '../log.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import { requestIdOf } from '../http/request-context.ts';
 
 /** Turns the provider's error events into log lines: the OAuth error and the client, never token values. */
 export function watchProviderEvents(provider: Provider, log: Logger): void {
@@ -10,8 +12,9 @@ export function watchProviderEvents(provider: Provider, log: Logger): void {
     (provider.on as (e: string, l: (...args: never[]) => void) => void)(event, clientError(event));
   }
   // An unreachable database is an outage to watch, not a bug: one warning line, no stack.
-  provider.on('server_error', (ctx: { path?: string }, err: Error) => {
-    if (isDatabaseUnavailable(err)) log.warn('database unavailable', { path: ctx.path, err: err.message });
-    else log.error('server error', { err: err.message, stack: err.stack });
+  provider.on('server_error', (ctx: { path?: string; res?: ServerResponse }, err: Error) => {
+    const request_id = requestIdOf(ctx.res);
+    if (isDatabaseUnavailable(err)) log.warn('database unavailable', { request_id, path: ctx.path, err: err.message });
+    else log.error('server error', { request_id, err: err.message, stack: err.stack });
   });
 }

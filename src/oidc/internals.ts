@@ -22,21 +22,34 @@ type Internals = {
 
 const internals = (provider: Provider) => instance(provider) as Internals;
 
+// Bumped at every change of a provider's scope set (added or removed), for caches keyed on it.
+const scopeGenerations = new WeakMap<Provider, number>();
+const bump = (provider: Provider) => scopeGenerations.set(provider, (scopeGenerations.get(provider) ?? 0) + 1);
+
 /** Makes `scope` a known scope value releasing the given claims (as the static `claims` config would). */
 export function registerScope(provider: Provider, scope: string, claims: string[]): void {
   const { configuration } = internals(provider);
   if (configuration.scopes.has(scope)) return;
   configuration.claims[scope] = Object.fromEntries(claims.map((c) => [c, null]));
   configuration.scopes.add(scope);
+  bump(provider);
+}
+
+/** Forgets a scope value registered above (an organization deleted or renamed). */
+export function unregisterScope(provider: Provider, scope: string): void {
+  const { configuration } = internals(provider);
+  if (!configuration.scopes.delete(scope)) return;
+  delete configuration.claims[scope];
+  bump(provider);
 }
 
 export function isKnownScope(provider: Provider, scope: string): boolean {
   return internals(provider).configuration.scopes.has(scope);
 }
 
-/** Scopes are only ever added, so their count tells whether the set changed. */
+/** Changes whenever the set of known scopes does (a scope added or removed). */
 export function knownScopeCount(provider: Provider): number {
-  return internals(provider).configuration.scopes.size;
+  return scopeGenerations.get(provider) ?? 0;
 }
 
 export function knownScopes(provider: Provider): string[] {

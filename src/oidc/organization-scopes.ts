@@ -2,12 +2,20 @@ import Provider from 'oidc-provider';
 import type { Middleware } from 'koa';
 import type { Database } from '../db/connect.ts';
 import { aliasOfScope, splitScope } from '../claims/scopes.ts';
-import { listOrganizationAliases, findOrganization } from '../storage/organizations.ts';
-import { registerScope, isKnownScope, knownScopes } from './internals.ts';
+import { listOrganizationAliases, existingAliases } from '../storage/organizations.ts';
+import { findClientForRequest } from '../storage/clients.ts';
+import { registerScope, unregisterScope, isKnownScope, knownScopes } from './internals.ts';
+import { errorPage } from '../interactions/views.ts';
 import { ALL_ORGANIZATIONS_SCOPE, ORGANIZATION_SCOPE } from '../claims/scopes.ts';
 
 /** Registers `organization:<alias>` as a scope value releasing the `organization` claim. */
 export const registerOrganizationScope = (provider: Provider, alias: string) => registerScope(provider, `organization:${alias}`, ['organization']);
+
+/** An organization deleted or renamed: its `organization:<alias>` is no longer a scope value. */
+export const unregisterOrganizationScope = (provider: Provider, alias: string) => unregisterScope(provider, `organization:${alias}`);
+
+/** More scope values than this in one authorization request is invalid_request, before any lookup. */
+export const MAX_SCOPE_VALUES = 50;
 
 /**
  * A client's scope as oidc-provider must see it. A client allowed `organization` (or
@@ -48,19 +56,56 @@ export async function registerKnownOrganizations(provider: Provider, db: Databas
 }
 
 /**
- * Before an authorization request reaches the provider: an `organization:<alias>` scope for an
- * organization created since start (by this instance or another) is registered, so it is not
- * dropped as unknown. Unknown aliases are not registered, so a request cannot grow the set;
- * they still reach the organization check, which answers access_denied.
+ * Before an authorization request reaches the provider: its `organization:<alias>` values are
+ * looked up once (one statement), and only for a client that exists, so junk requests cost no
+ * organization lookups. An alias of an organization created since start (here or on another
+ * instance) is registered; one whose organization is gone (deleted or renamed elsewhere) is
+ * unregistered, so it is no longer accepted. Unknown aliases are not registered, so a request
+ * cannot grow the set; they still reach the organization check, which answers access_denied.
+ * A request naming more than MAX_SCOPE_VALUES scope values is refused first.
  */
 export function organizationScopeRegistrar(provider: Provider, db: Database): Middleware {
   return async (ctx, next) => {
     if (ctx.method === 'GET' && ctx.path === '/auth' && typeof ctx.query.scope === 'string') {
-      for (const scope of splitScope(ctx.query.scope)) {
-        const alias = aliasOfScope(scope);
-        if (alias && !isKnownScope(provider, scope) && (await findOrganization(db, alias))) registerOrganizationScope(provider, alias);
+      const scopes = splitScope(ctx.query.scope);
+      if (scopes.length > MAX_SCOPE_VALUES) return refuseTooManyScopes(ctx);
+      const aliases = [...new Set(scopes.map(aliasOfScope).filter((a): a is string => a !== undefined))];
+      const clientId = ctx.query.client_id;
+      if (aliases.length && typeof clientId === 'string' && (await findClientForRequest(db, clientId))) {
+        const existing = await existingAliases(db, aliases);
+        for (const alias of aliases) {
+          if (existing.has(alias)) registerOrganizationScope(provider, alias);
+          else unregisterOrganizationScope(provider, alias);
+        }
       }
     }
     await next();
   };
+}
+
+function refuseTooManyScopes(ctx: Parameters<Middleware>[0]) {
+  const description = `at most ${MAX_SCOPE_VALUES} scope values in one request`;
+  ctx.status = 400;
+  ctx.set('cache-control', 'no-store');
+  if (ctx.accepts('json', 'html') === 'html') {
+    ctx.type = 'html';
+    ctx.body = errorPage('Invalid request', description, { error: 'invalid_request' });
+  } else {
+    ctx.body = { error: 'invalid_request', error_description: description };
+  }
+}
+
+/**
+ * Discovery names the organization scopes generically (`organization`, `organization:*`): listing
+ * every `organization:<alias>` would publish the tenants' names (and, before this, deleted ones).
+ */
+export function genericOrganizationScopesInDiscovery(provider: Provider): void {
+  provider.use(async (ctx, next) => {
+    await next();
+    const body = ctx.body as { scopes_supported?: unknown } | undefined;
+    if (ctx.path !== '/.well-known/openid-configuration' || !body || !Array.isArray(body.scopes_supported)) return;
+    const generic = (body.scopes_supported as string[]).filter((s) => aliasOfScope(s) === undefined);
+    for (const s of [ORGANIZATION_SCOPE, ALL_ORGANIZATIONS_SCOPE]) if (!generic.includes(s)) generic.push(s);
+    body.scopes_supported = generic;
+  });
 }

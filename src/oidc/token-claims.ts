@@ -10,7 +10,7 @@ import { selectOrganizations, hookOrganization, type Membership } from '../claim
 import { placedClaims, withPayload, type ClaimSources, type Target } from '../claims/assemble.ts';
 import { checkTokenSize, type MergeResult } from '../claims/naming.ts';
 import type { PayloadHookConfig } from '../hooks/config.ts';
-import type { HookRunner } from '../hooks/runner.ts';
+import { GLOBAL_HOOK, type HookRunner } from '../hooks/runner.ts';
 import { issueContext, type IssueContext } from './issue-context.ts';
 
 /**
@@ -104,7 +104,7 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
         resource: b.issue.resource,
         request_id: b.issue.requestId,
       },
-      own ? `client:${b.issue.clientId}` : 'global',
+      own ? `client:${b.issue.clientId}` : GLOBAL_HOOK,
     );
     const policy = config.failure ?? 'closed';
     if (outcome.status === 'failed') {

@@ -5,6 +5,7 @@ import { Conflict, isUniqueViolation } from '../errors.ts';
 import { ClientPatch, NewClient, applicationTypeOf, type Client } from '../model/client.ts';
 import { checkClientAgainstStore } from './client-rules.ts';
 import { CLIENT_CACHE_TTL_MS, createReadCache } from './read-cache.ts';
+import { revokeClientTokens } from './client-tokens.ts';
 
 const cache = createReadCache<Client>(CLIENT_CACHE_TTL_MS);
 
@@ -97,14 +98,24 @@ export async function updateClient(db: Database, clientId: string, patch: Client
   return saved as Client;
 }
 
+/** A new secret; the tokens the client got with its old one (client_credentials) are revoked with it. */
 export async function rotateClientSecret(db: Database, clientId: string): Promise<Client | undefined> {
-  const [saved] = await db('clients').where({ client_id: clientId }).whereNot({ token_endpoint_auth_method: 'none' }).update({ client_secret: generateSecret(), updated_at: db.fn.now() }).returning(columns);
+  const saved = await db.transaction(async (trx) => {
+    const [row] = await trx('clients').where({ client_id: clientId }).whereNot({ token_endpoint_auth_method: 'none' }).update({ client_secret: generateSecret(), updated_at: trx.fn.now() }).returning(columns);
+    if (row) await revokeClientTokens(trx, clientId, ['ClientCredentials']);
+    return row;
+  });
   cache.forget(db, clientId);
   return saved as Client | undefined;
 }
 
+/** Deletes the client and everything issued to it (tokens, codes, grants). */
 export async function deleteClient(db: Database, clientId: string): Promise<boolean> {
-  const deleted = (await db('clients').where({ client_id: clientId }).delete()) > 0;
+  const deleted = await db.transaction(async (trx) => {
+    const n = await trx('clients').where({ client_id: clientId }).delete();
+    if (n > 0) await revokeClientTokens(trx, clientId);
+    return n > 0;
+  });
   cache.forget(db, clientId);
   return deleted;
 }

@@ -54,6 +54,12 @@ export async function listMembershipsOfUser(db: Database, userId: string, page?:
   return q;
 }
 
+/** Which of these aliases name an organization: one statement, however many are asked. */
+export async function existingAliases(db: Database, aliases: string[]): Promise<Set<string>> {
+  if (!aliases.length) return new Set();
+  return new Set(await db('organizations').whereIn('alias', aliases).pluck('alias'));
+}
+
 export async function listOrganizationAliases(db: Database): Promise<string[]> {
   return db('organizations').pluck('alias');
 }
@@ -95,5 +101,7 @@ export async function listMembers(db: Database, organizationId: string, page: Pa
 }
 
 export async function removeMembership(db: Database, organizationId: string, userId: string): Promise<boolean> {
+  // A user id that is no uuid names no membership (and PostgreSQL would refuse to compare it).
+  if (!isUuid(userId)) return false;
   return (await db('memberships').where({ organization_id: organizationId, user_id: userId }).delete()) > 0;
 }

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { connectDatabase } from '../../src/db/connect.ts';
+import { loadSettings } from '../../src/config.ts';
 import { isDatabaseUnavailable } from '../../src/db/unavailable.ts';
 
 test('a database that accepts connections and never answers: queries fail within TESSERA_DB_TIMEOUT_MS, as unavailable', async () => {
@@ -17,7 +18,10 @@ test('a database that accepts connections and never answers: queries fail within
   });
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   const { port } = silent.address() as net.AddressInfo;
-  const db = connectDatabase({ url: `postgres://postgres@127.0.0.1:${port}/nowhere` }, { timeoutMs: 1000 });
+  // Through the settings, as `tessera start` does: the variable the test names is the one it sets.
+  const settings = loadSettings({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/nowhere`, TESSERA_DB_TIMEOUT_MS: '1000' });
+  assert.equal(settings.dbTimeoutMs, 1000);
+  const db = connectDatabase(settings.database, { timeoutMs: settings.dbTimeoutMs, statementTimeoutMs: settings.dbStatementTimeoutMs });
   try {
     const started = Date.now();
     const err = await db.raw('select 1').then(

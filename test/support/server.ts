@@ -38,6 +38,8 @@ export async function testEnv(extra: Record<string, string> = {}, port?: number)
     TESSERA_LOG_LEVEL: 'silent',
     TESSERA_ADMIN_CLIENT_ID: 'test-admin',
     TESSERA_ADMIN_CLIENT_SECRET: 'test-admin-secret-0123456789',
+    // The tests' webhook receivers listen on loopback, which a client's hook may not reach by default.
+    TESSERA_HOOK_ALLOWED_HOSTS: '127.0.0.1',
     ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : { TESSERA_DATA_DIR: dataDir }),
     ...extra,
   };

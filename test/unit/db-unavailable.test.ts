@@ -17,6 +17,14 @@ test('connection failures count as the database being unavailable', () => {
   assert.ok(isDatabaseUnavailable(new Error('wrapped', { cause: withCode('ECONNREFUSED') })));
 });
 
+test('a statement past its deadline counts too: statement_timeout (57014), pg query_timeout, pg connect timeout, as knex words them', () => {
+  assert.ok(isDatabaseUnavailable(withCode('57014', 'select 1 - canceling statement due to statement timeout')));
+  assert.ok(isDatabaseUnavailable(new Error('insert into "oidc_payloads" ("id") values ($1) - Query read timeout')));
+  assert.ok(isDatabaseUnavailable(new Error('Query read timeout')));
+  assert.ok(isDatabaseUnavailable(new Error('timeout expired')));
+  assert.equal(isDatabaseUnavailable(new Error('select 1 - the session timeout expired for user x')), false, 'only the driver message itself');
+});
+
 test('query errors, bugs and non-errors do not', () => {
   assert.equal(isDatabaseUnavailable(withCode('23505', 'duplicate key value violates unique constraint')), false);
   assert.equal(isDatabaseUnavailable(withCode('42P01', 'relation "nope" does not exist')), false);

@@ -5,7 +5,7 @@
  * TEST_DATABASE_URL as given). Every wait is bounded.
  */
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -22,7 +22,37 @@ export function postgresBin(): string | undefined {
   return versions[0] ? path.join(root, versions[0], 'bin') : undefined;
 }
 
-export type OwnPostgres = { url: string; port: number; start(): Promise<void>; stopImmediate(): Promise<void>; destroy(): Promise<void> };
+export type OwnPostgres = {
+  url: string;
+  port: number;
+  start(): Promise<void>;
+  stopImmediate(): Promise<void>;
+  /** SIGSTOP to the postmaster and every backend: a server that keeps its sockets open and answers nothing. */
+  freeze(): void;
+  /** SIGCONT to the same processes (and any frozen earlier); safe to call when not frozen. */
+  thaw(): void;
+  destroy(): Promise<void>;
+};
+
+/** The postmaster's pid (first line of postmaster.pid) and its children's, read from /proc. */
+function serverPids(data: string): number[] {
+  const pidFile = path.join(data, 'postmaster.pid');
+  if (!existsSync(pidFile)) return [];
+  const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  const children = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after its ')'.
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+  return [postmaster, ...children];
+}
 
 /** initdb + pg_ctl start in a temp folder. PostgreSQL refuses to run as root, so as root it runs as `postgres`. */
 export async function ownPostgres(bin = postgresBin()): Promise<OwnPostgres> {
@@ -41,6 +71,16 @@ export async function ownPostgres(bin = postgresBin()): Promise<OwnPostgres> {
 
   const port = await freePort();
   let running = false;
+  let frozen: number[] = [];
+  const signal = (pids: number[], sig: NodeJS.Signals) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // gone already
+      }
+    }
+  };
   const server: OwnPostgres = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
@@ -55,7 +95,19 @@ export async function ownPostgres(bin = postgresBin()): Promise<OwnPostgres> {
       await pgRun('pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-w', '-t', '30']);
       running = false;
     },
+    freeze() {
+      // The postmaster first, so it starts no new backend that would escape the freeze.
+      frozen = serverPids(data);
+      signal(frozen.slice(0, 1), 'SIGSTOP');
+      frozen = [...new Set([...frozen, ...serverPids(data)])];
+      signal(frozen.slice(1), 'SIGSTOP');
+    },
+    thaw() {
+      signal(frozen, 'SIGCONT');
+      frozen = [];
+    },
     async destroy() {
+      server.thaw();
       try {
         if (running) await server.stopImmediate();
       } finally {
