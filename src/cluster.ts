@@ -4,6 +4,7 @@ import { SettingsError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { connectDatabase } from './db/connect.ts';
 import { prepareDatabase } from './server.ts';
+import { checkGlobalHook } from './hooks/startup-check.ts';
 import { printToStdout } from './print.ts';
 
 /** True in the process that supervises workers (TESSERA_WORKERS > 1, before forking). */
@@ -37,6 +38,8 @@ export async function superviseWorkers(settings: Settings, log: Logger, print?: 
   if (!('url' in settings.database)) {
     throw new SettingsError(`TESSERA_WORKERS=${settings.workers} needs DATABASE_URL: the embedded database folder belongs to one process`);
   }
+  // Checked here too: a worker that cannot start would otherwise be replaced, and fail, forever.
+  await checkGlobalHook(settings.payloadHook, settings.hooksDir, log);
   const db = connectDatabase(settings.database, { poolMax: 2, timeoutMs: settings.dbTimeoutMs, statementTimeoutMs: settings.dbStatementTimeoutMs });
   try {
     await prepareDatabase(db, settings, log, print ?? printToStdout);

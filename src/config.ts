@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { hookFromEnv, type PayloadHookConfig } from './hooks/config.ts';
 import { SettingsError } from './errors.ts';
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './auth/login-limits.ts';
+import { findProjectRoot } from './project-root.ts';
 import { parseAllowedHosts, type AddressPolicy } from './hooks/address-policy.ts';
 import { DEFAULT_MAX_PROFILE_BYTES } from './model/privileges.ts';
 import { DEFAULT_PASSWORD_HASHING } from './auth/password.ts';
@@ -19,7 +20,7 @@ const EnvSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   ISSUER: z.string().url().optional(),
   DATABASE_URL: z.string().optional(),
-  TESSERA_DATA_DIR: z.string().default('./data'),
+  TESSERA_DATA_DIR: z.string().default('data'),
   TESSERA_TRUST_PROXY: flag,
   TESSERA_ADMIN_CLIENT_ID: z.string().min(1).optional(),
   TESSERA_ADMIN_CLIENT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -79,6 +80,8 @@ export type Settings = {
   maxProfileBytes: number;
   /** Module hooks are resolved from here (`TESSERA_PAYLOAD_HOOK=hooks/x.ts` is relative to it). */
   hooksDir: string;
+  /** The project folder (nearest package.json upwards): relative folders above are resolved from it. */
+  projectRoot: string;
   /** The global payload hook (TESSERA_PAYLOAD_HOOK or TESSERA_PAYLOAD_HOOK_URL...); a client's own wins. */
   payloadHook: PayloadHookConfig | undefined;
   /** Where a client's own webhook may point: public addresses, plus TESSERA_HOOK_ALLOWED_HOSTS. */
@@ -94,13 +97,15 @@ export type Settings = {
 export { SettingsError };
 
 /** Reads the environment once; every refusal is a clear sentence, not a stack trace. */
-export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Settings {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new SettingsError(`invalid settings:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  // Relative folders are the project's (see findProjectRoot), the same from any of its sub-folders.
+  const root = findProjectRoot(cwd);
   const production = e.NODE_ENV === 'production';
   const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
   const url = new URL(issuer);
@@ -127,7 +132,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     port: e.PORT,
     host: e.HOST,
     issuer,
-    database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: path.resolve(e.TESSERA_DATA_DIR) },
+    database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: path.resolve(root, e.TESSERA_DATA_DIR) },
     dbTimeoutMs: e.TESSERA_DB_TIMEOUT_MS,
     dbStatementTimeoutMs: e.TESSERA_DB_STATEMENT_TIMEOUT_MS,
     dbPreparedStatements: e.TESSERA_DB_PREPARED_STATEMENTS,
@@ -145,7 +150,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     purgeIntervalS: e.TESSERA_PURGE_INTERVAL_S,
     maxTokenBytes: e.TESSERA_MAX_TOKEN_BYTES,
     maxProfileBytes: e.TESSERA_MAX_PRIVILEGES_PROFILE_BYTES,
-    hooksDir: path.resolve(e.TESSERA_HOOKS_DIR),
+    hooksDir: path.resolve(root, e.TESSERA_HOOKS_DIR),
     payloadHook: hookFromEnv(env),
     hookAddressPolicy: allowedHosts.policy,
     loginLimits: {
@@ -156,6 +161,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     },
     metricsToken: e.TESSERA_METRICS_TOKEN,
     workers: e.TESSERA_WORKERS,
+    projectRoot: root,
   };
 }
 

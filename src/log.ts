@@ -9,6 +9,8 @@ export type Logger = {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+  /** An info line written at every level but silent: the few lines an operator must always see ("listening"). */
+  notice(msg: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
 };
 
@@ -42,8 +44,8 @@ class JsonLogger implements Logger {
     private readonly write: (line: string) => void,
   ) {}
 
-  private emit(lvl: Level, msg: string, fields?: Record<string, unknown>) {
-    if (order[lvl] < this.threshold) return;
+  private emit(lvl: Level, msg: string, fields?: Record<string, unknown>, always = false) {
+    if (order[lvl] < this.threshold && !(always && this.threshold < order.silent)) return;
     this.write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...(redact({ ...this.base, ...fields }) as object) }));
   }
 
@@ -58,6 +60,9 @@ class JsonLogger implements Logger {
   }
   error(msg: string, fields?: Record<string, unknown>) {
     this.emit('error', msg, fields);
+  }
+  notice(msg: string, fields?: Record<string, unknown>) {
+    this.emit('info', msg, fields, true);
   }
   child(fields: Record<string, unknown>): Logger {
     return new JsonLogger(this.threshold, { ...this.base, ...fields }, this.write);

@@ -18,6 +18,7 @@ import { createTokenClaims } from './oidc/token-claims.ts';
 import { registerKnownOrganizations } from './oidc/organization-scopes.ts';
 import { watchSigningKeys } from './oidc/signing-key-refresh.ts';
 import { closeGracefully } from './http/graceful-close.ts';
+import { checkGlobalHook, describeHook } from './hooks/startup-check.ts';
 import { printToStdout } from './print.ts';
 
 export type RunningServer = { url: string; db: Database; close(): Promise<void> };
@@ -43,6 +44,7 @@ export async function startServer(
   /** A server already listening (tests bind port 0 first, so the issuer can name the port it got). */
   listening?: http.Server,
 ): Promise<RunningServer> {
+  await checkGlobalHook(settings.payloadHook, settings.hooksDir, log);
   const db = connectDatabase(settings.database, {
     timeoutMs: settings.dbTimeoutMs,
     statementTimeoutMs: settings.dbStatementTimeoutMs,
@@ -84,7 +86,14 @@ export async function startServer(
       });
     }
     const { port } = server.address() as AddressInfo;
-    log.info('listening', { port, issuer: settings.issuer, database: 'url' in settings.database ? 'postgresql' : 'pglite' });
+    // At every log level but silent: the one line that says the start worked, and with what.
+    log.notice('listening', {
+      port,
+      issuer: settings.issuer,
+      database: 'url' in settings.database ? 'postgresql' : 'pglite',
+      ...('dataDir' in settings.database ? { data_dir: settings.database.dataDir } : {}),
+      payload_hook: describeHook(settings.payloadHook),
+    });
 
     return {
       url: `http://127.0.0.1:${port}`,

@@ -56,7 +56,7 @@ test('an admin:privileges token cannot create a client; a client cannot delete i
 test('resource servers are listed, read by their encoded identifier and deleted', async () => {
   const identifier = `https://${unique('rs')}.example.test/v1`;
   await suite.api('POST', '/resource-servers', { body: { identifier, scopes: ['a'], access_token_format: 'opaque' } });
-  assert.ok((await suite.api('GET', '/resource-servers')).json.items.some((r: { identifier: string }) => r.identifier === identifier));
+  assert.ok((await suite.all<{ identifier: string }>('/resource-servers')).some((r: { identifier: string }) => r.identifier === identifier));
   assert.equal((await suite.api('GET', `/resource-servers/${encodeURIComponent(identifier)}`)).json.access_token_format, 'opaque');
   assert.equal((await suite.api('DELETE', `/resource-servers/${encodeURIComponent(identifier)}`)).status, 204);
   assert.equal((await suite.api('GET', `/resource-servers/${encodeURIComponent(identifier)}`)).status, 404);

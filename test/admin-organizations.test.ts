@@ -15,7 +15,7 @@ test('organizations by id or alias; duplicates 409; bad aliases 422', async () =
   assert.deepEqual((await suite.api('GET', `/organizations/${created.json.id}`)).json, created.json);
   assert.equal((await suite.api('POST', '/organizations', { body: { alias, name: 'Again' } })).status, 409);
   assert.equal((await suite.api('POST', '/organizations', { body: { alias: 'Not Valid!', name: 'X' } })).status, 422);
-  assert.ok((await suite.api('GET', '/organizations')).json.items.some((o: { id: string }) => o.id === created.json.id));
+  assert.ok((await suite.all<{ id: string }>('/organizations')).some((o: { id: string }) => o.id === created.json.id));
   assert.equal((await suite.api('PATCH', `/organizations/${alias}`, { body: { name: 'Acme Corp' } })).json.name, 'Acme Corp');
   assert.equal((await suite.api('DELETE', `/organizations/${alias}`)).status, 204);
   assert.equal((await suite.api('GET', `/organizations/${alias}`)).status, 404);

@@ -97,7 +97,13 @@ test('keys list shows the published keys; keys remove takes one out, and its tok
   const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
   // The embedded database belongs to one process: the CLI runs while the server is stopped.
   if (!onPostgres) await server!.stop();
-  await cliJson(['keys', 'rotate'], env);
+  const { added } = await cliJson<{ added: string[] }>(['keys', 'rotate'], env);
+  // Each key says when it was made and whether it signs: the newest of each algorithm does, the older only verify.
+  const rotated = await cliJson<Array<{ kid: string; alg: string; created_at: string; signs: boolean }>>(['keys', 'list'], env);
+  for (const k of rotated) assert.ok(!Number.isNaN(Date.parse(k.created_at)), `created_at is a date: ${k.created_at}`);
+  assert.deepEqual(rotated.filter((k) => k.signs).map((k) => k.kid).sort(), [...added].sort(), 'the keys just added are the signing ones');
+  assert.ok(rotated.find((k) => k.kid === oldKid)!.signs === false, 'the old ES256 key only verifies now');
+  assert.ok(firstKeys.every((k) => (k as { signs?: boolean }).signs === true), 'before the rotation, each algorithm had one key, and it signed');
   await cliJson(['keys', 'remove', oldKid], env);
   const listed = await cliJson<Array<{ kid: string }>>(['keys', 'list'], env);
   assert.equal(listed.some((k) => k.kid === oldKid), false);

@@ -53,7 +53,48 @@ describe('help', () => {
       assert.match(r.stdout, new RegExp(`^usage: tessera ${command}\\b`, 'm'), `${command} --help shows its usage`);
       assert.match(r.stdout, /--help/);
       assert.equal(r.stderr, '', `${command} --help prints nothing on stderr`);
+      // Every option has a line of its own with a description; required ones say so, and so do the allowed values.
+      for (const [name, o] of Object.entries(commands[i]!.options)) {
+        const line = r.stdout.split('\n').find((l) => new RegExp(`^  --${name}\\b`).test(l));
+        assert.ok(line, `${command} --help lists --${name}`);
+        const description = line.replace(/^\s+--\S+( <[^>]+>)?\s+/, '');
+        assert.ok(description.length >= 10, `${command} --${name} has a description: ${line}`);
+        assert.equal(/\brequired\b/.test(line), o.required === true, `${command} --${name}: required marked iff required: ${line}`);
+        for (const v of o.values ?? []) assert.ok(line.includes(v), `${command} --${name} names the allowed value ${v}`);
+        if (o.unit) assert.ok(line.includes(o.unit), `${command} --${name} names its unit`);
+        if (o.separator) assert.ok(line.includes(`${o.separator}-separated`), `${command} --${name} names its separator`);
+      }
     });
+  });
+
+  test('tessera user --help (a group of commands) lists the commands under it, like user add --help lists options', async () => {
+    const r = await runCli(['user', '--help'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /usage: tessera user <command>/);
+    assert.match(r.stdout, /^  user add\s+create a user/m);
+    const org = await runCli(['org', 'member', '--help'], env);
+    assert.equal(org.code, 0, org.stderr);
+    assert.match(org.stdout, /^  org member add /m);
+    const bare = await runCli(['keys'], env);
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /tessera keys needs a command/);
+    assert.match(bare.stderr, /keys rotate/);
+  });
+
+  test('a misspelled command gets a suggestion', async () => {
+    const r = await runCli(['usr', 'add'], env);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /did you mean tessera user add\?/);
+  });
+
+  test('an option given twice is an error, not a silent last-one-wins (repeatable ones excepted)', async () => {
+    const r = await runCli(['org', 'member', 'add', '--org', 'a', '--user', 'x', '--roles', 'admin', '--roles', 'viewer'], env);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--roles is given more than once/);
+    assert.equal(r.stdout, '');
+    const repeated = await runCli(['client', 'add', '--name', 'Two', '--redirect-uri', REDIRECT_URI, '--redirect-uri', 'https://app.test/cb2', '--public'], env);
+    assert.equal(repeated.code, 0, repeated.stderr);
+    assert.deepEqual(JSON.parse(repeated.stdout).redirect_uris, [REDIRECT_URI, 'https://app.test/cb2']);
   });
 
   test('an unknown command exits 2, names it, and shows the commands', async () => {
@@ -67,7 +108,7 @@ describe('help', () => {
   test('an unknown option exits 2 with the command usage', async () => {
     const r = await runCli(['user', 'add', '--usernme', 'typo'], env);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--usernme/);
+    assert.match(r.stderr, /unknown option --usernme; did you mean --username\?/);
     assert.match(r.stderr, /usage: tessera user add/);
     assert.doesNotMatch(r.stderr, STACK_FRAME);
   });
@@ -142,11 +183,54 @@ describe('organizations', () => {
     assert.equal(membership.user_id, user.id);
   });
 
+  test('org member add without --roles keeps the roles and attributes; --attributes sets them; --roles alone keeps the attributes', async () => {
+    const username = unique('keep');
+    await cliJson(['user', 'add', '--username', username, '--password', 'long enough password'], env);
+    const alias = unique('keep').toLowerCase();
+    await cliJson(['org', 'add', '--alias', alias, '--name', 'Keep'], env);
+    const member = (extra: string[]) => cliJson<{ roles: string[]; attributes: Record<string, unknown> }>(['org', 'member', 'add', '--org', alias, '--user', username, ...extra], env);
+    assert.deepEqual(await member(['--roles', 'admin,editor', '--attributes', '{"department":"R&D"}']), { ...(await member([])), roles: ['admin', 'editor'], attributes: { department: 'R&D' } });
+    const again = await member([]);
+    assert.deepEqual([again.roles, again.attributes], [['admin', 'editor'], { department: 'R&D' }], 'adding again without --roles changes nothing');
+    const viewer = await member(['--roles', 'viewer']);
+    assert.deepEqual([viewer.roles, viewer.attributes], [['viewer'], { department: 'R&D' }]);
+    const bad = await runCli(['org', 'member', 'add', '--org', alias, '--user', username, '--attributes', '{department: R&D}'], env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--attributes must be JSON/);
+    const notObject = await runCli(['org', 'member', 'add', '--org', alias, '--user', username, '--attributes', '["R&D"]'], env);
+    assert.equal(notObject.code, 2);
+    assert.match(notObject.stderr, /attributes: /);
+  });
+
   test('org member add for an organization that does not exist: exit 1, says so', async () => {
     const r = await runCli(['org', 'member', 'add', '--org', 'no-such-org-here', '--user', 'nobody', '--roles', 'admin'], env);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /no organization no-such-org-here/);
     assert.doesNotMatch(r.stderr, STACK_FRAME);
+  });
+});
+
+describe('privileges set', () => {
+  test('without --profile and --scope it refuses; with one of them it keeps the other', async () => {
+    const username = unique('priv');
+    await cliJson(['user', 'add', '--username', username, '--password', 'long enough password'], env);
+    await cliJson(['privileges', 'set', '--user', username, '--profile', '{"role":"editor"}', '--scope', 'docs:read docs:write'], env);
+    const none = await runCli(['privileges', 'set', '--user', username], env);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /give --profile, --scope or both/);
+    const scoped = await cliJson<{ profile: unknown; scope: string }>(['privileges', 'set', '--user', username, '--scope', 'docs:read'], env);
+    assert.deepEqual([scoped.profile, scoped.scope], [{ role: 'editor' }, 'docs:read']);
+    const profiled = await cliJson<{ profile: unknown; scope: string }>(['privileges', 'set', '--user', username, '--profile', '"viewer"'], env);
+    assert.deepEqual([profiled.profile, profiled.scope], ['viewer', 'docs:read']);
+  });
+
+  test('--scope is checked as the admin API checks it (scope tokens only)', async () => {
+    const username = unique('privbad');
+    await cliJson(['user', 'add', '--username', username, '--password', 'long enough password'], env);
+    const r = await runCli(['privileges', 'set', '--user', username, '--scope', 'docs:read "quoted"'], env);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /scope: space-separated scope tokens/);
+    assert.equal(r.stdout, '');
   });
 });
 
@@ -204,6 +288,16 @@ describe('client add', () => {
     const ps = await runCli(['client', 'add', '--name', 'Web', '--redirect-uri', REDIRECT_URI, '--id-token-signed-response-alg', 'PS256'], env);
     assert.equal(ps.code, 2);
     assert.match(ps.stderr, /id_token_signed_response_alg/);
+  });
+
+  test('--allowed-resources is checked as the admin API checks it: URLs of registered resource servers', async () => {
+    const notUrl = await runCli(['client', 'add', '--name', 'App', '--grant-types', 'client_credentials', '--allowed-resources', 'not-a-url'], env);
+    assert.equal(notUrl.code, 2);
+    assert.match(notUrl.stderr, /allowed_resources\.0/);
+    const unknown = await runCli(['client', 'add', '--name', 'App', '--grant-types', 'client_credentials', '--allowed-resources', 'https://unregistered.example.test/api'], env);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /unregistered\.example\.test/);
+    assert.doesNotMatch(notUrl.stderr + unknown.stderr, STACK_FRAME);
   });
 
   test('confidential: prints a secret and warns on stderr that it is shown once', async () => {

@@ -8,6 +8,7 @@ import { readJson } from './json-body.ts';
 import { Problem } from './problem.ts';
 import { requireScope } from './auth.ts';
 import { audit } from './audit.ts';
+import { pageAnswer, PageQuery, readQuery, requestedPage } from './paging.ts';
 import { hookUrlProblem, type AddressPolicy } from '../hooks/address-policy.ts';
 
 /** A client as the API shows it: the secret only right after it was made, a hook's secret never. */
@@ -80,7 +81,8 @@ export function clientsRoutes(db: Database, hookPolicy: AddressPolicy): Router {
   });
 
   router.get('/resource-servers', admin, async (ctx) => {
-    ctx.body = { items: await listResourceServers(db) };
+    const page = requestedPage(readQuery(PageQuery, ctx.query));
+    ctx.body = pageAnswer(ctx, page, await listResourceServers(db, page), (r) => r.identifier);
   });
 
   // The identifier is a URL: it travels percent-encoded in the path.

@@ -7,6 +7,7 @@ import { NewResourceServer } from '../model/resource-server.ts';
 import { JsonValue } from '../model/json.ts';
 import { TokenPreviewInput } from '../model/token-preview.ts';
 import { answers, type AnswerName } from './responses.ts';
+import { DEFAULT_PAGE, MAX_PAGE } from './paging.ts';
 
 type Operation = {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -20,6 +21,8 @@ type Operation = {
   /** Why a DELETE may answer 409 (operations with a body may always). */
   conflict?: string;
   conditional?: boolean;
+  /** A list read in pages: `limit` and `cursor` query parameters, `next` in the answer (admin/paging.ts). */
+  paged?: boolean;
 };
 
 /**
@@ -29,22 +32,22 @@ type Operation = {
  */
 export const operations: Operation[] = [
   { method: 'post', path: '/users', summary: 'Create a user', scope: 'admin', body: 'NewUser', ok: 201, answer: 'User' },
-  { method: 'get', path: '/users', summary: 'Find users by username, email or external_id', scope: 'admin', ok: 200, answer: 'UserList' },
+  { method: 'get', path: '/users', summary: 'Find users by username, email or external_id', scope: 'admin', ok: 200, answer: 'UserList', paged: true },
   { method: 'get', path: '/users/{id}', summary: 'Read a user', scope: 'admin', ok: 200, answer: 'User' },
   { method: 'patch', path: '/users/{id}', summary: 'Change a user (enabled: false or a new password also signs them out)', scope: 'admin', body: 'UserPatch', ok: 200, answer: 'User' },
   { method: 'delete', path: '/users/{id}', summary: 'Delete a user and revoke their tokens', scope: 'admin', ok: 204 },
-  { method: 'get', path: '/users/{id}/organizations', summary: "A user's organizations and roles", scope: 'admin', ok: 200, answer: 'UserOrganizationList' },
+  { method: 'get', path: '/users/{id}/organizations', summary: "A user's organizations and roles", scope: 'admin', ok: 200, answer: 'UserOrganizationList', paged: true },
   { method: 'post', path: '/users/{id}/logout', summary: "Revoke a user's sessions, grants and tokens", scope: 'admin', ok: 200, answer: 'Logout' },
   { method: 'get', path: '/users/{id}/privileges', summary: "Read a user's privileges (version 0: none stored)", scope: 'admin:privileges', ok: 200, answer: 'Privileges' },
   { method: 'put', path: '/users/{id}/privileges', summary: "Replace a user's privileges", scope: 'admin:privileges', body: 'PrivilegesInput', ok: 200, answer: 'Privileges', conditional: true },
   { method: 'delete', path: '/users/{id}/privileges', summary: "Delete a user's privileges", scope: 'admin:privileges', ok: 204, conditional: true },
   { method: 'put', path: '/privileges', summary: 'Replace the privileges of up to 1000 users, all or nothing', scope: 'admin:privileges', body: 'BulkPrivilegesInput', ok: 200, answer: 'BulkPrivileges' },
   { method: 'post', path: '/organizations', summary: 'Create an organization', scope: 'admin', body: 'NewOrganization', ok: 201, answer: 'Organization' },
-  { method: 'get', path: '/organizations', summary: 'List organizations', scope: 'admin', ok: 200, answer: 'OrganizationList' },
+  { method: 'get', path: '/organizations', summary: 'List organizations', scope: 'admin', ok: 200, answer: 'OrganizationList', paged: true },
   { method: 'get', path: '/organizations/{org}', summary: 'Read an organization (id or alias)', scope: 'admin', ok: 200, answer: 'Organization' },
   { method: 'patch', path: '/organizations/{org}', summary: 'Change an organization', scope: 'admin', body: 'OrganizationPatch', ok: 200, answer: 'Organization' },
   { method: 'delete', path: '/organizations/{org}', summary: 'Delete an organization', scope: 'admin', ok: 204 },
-  { method: 'get', path: '/organizations/{org}/members', summary: 'List members', scope: 'admin', ok: 200, answer: 'MemberList' },
+  { method: 'get', path: '/organizations/{org}/members', summary: 'List members', scope: 'admin', ok: 200, answer: 'MemberList', paged: true },
   { method: 'put', path: '/organizations/{org}/members/{user}', summary: 'Add a member or change their roles', scope: 'admin', body: 'Membership', ok: 200, answer: 'StoredMembership' },
   { method: 'delete', path: '/organizations/{org}/members/{user}', summary: 'Remove a member', scope: 'admin', ok: 204 },
   { method: 'post', path: '/clients', summary: 'Register a client (the secret is shown only in this answer)', scope: 'admin', body: 'NewClient', ok: 201, answer: 'ClientWithSecret' },
@@ -53,7 +56,7 @@ export const operations: Operation[] = [
   { method: 'delete', path: '/clients/{id}', summary: 'Delete a client', scope: 'admin', ok: 204, conflict: 'a client cannot delete itself' },
   { method: 'post', path: '/clients/{id}/secret', summary: "Rotate a client's secret", scope: 'admin', ok: 200, answer: 'ClientWithSecret' },
   { method: 'post', path: '/resource-servers', summary: 'Register a resource server', scope: 'admin', body: 'NewResourceServer', ok: 201, answer: 'ResourceServer' },
-  { method: 'get', path: '/resource-servers', summary: 'List resource servers', scope: 'admin', ok: 200, answer: 'ResourceServerList' },
+  { method: 'get', path: '/resource-servers', summary: 'List resource servers', scope: 'admin', ok: 200, answer: 'ResourceServerList', paged: true },
   { method: 'get', path: '/resource-servers/{identifier}', summary: 'Read a resource server (identifier percent-encoded)', scope: 'admin', ok: 200, answer: 'ResourceServer' },
   { method: 'delete', path: '/resource-servers/{identifier}', summary: 'Delete a resource server', scope: 'admin', ok: 204, conflict: 'a client still lists it in allowed_resources or default_resource' },
   { method: 'post', path: '/token-preview', summary: 'The claims each token would carry, the renames and drops, and the hook answer, without issuing anything', scope: 'admin', body: 'TokenPreviewInput', ok: 200, answer: 'TokenPreview' },
@@ -87,7 +90,14 @@ export function openApiDocument(issuer: string) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
     const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-    const query = op.path === '/users' && op.method === 'get' ? ['username', 'email', 'external_id', 'limit'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })) : [];
+    const search = op.path === '/users' && op.method === 'get' ? ['username', 'email', 'external_id'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })) : [];
+    const paging = op.paged
+      ? [
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE }, description: 'items per page' },
+          { name: 'cursor', in: 'query', required: false, schema: { type: 'string' }, description: "from the previous answer's next link; the items after the last one it sent" },
+        ]
+      : [];
+    const query = [...search, ...paging];
     const ifMatch = op.conditional ? [{ name: 'If-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'an ETag from a previous answer ("3"), or *' }] : [];
     paths[op.path] ??= {};
     paths[op.path]![op.method] = {
@@ -98,7 +108,7 @@ export function openApiDocument(issuer: string) {
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.body}` } } } } } : {}),
       responses: {
         [op.ok]: op.answer ? { description: 'done', content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.answer}` } } } } : { description: 'done' },
-        400: problemResponse('malformed request: not JSON, nested over 32 levels, or text with a NUL or a lone surrogate'),
+        400: problemResponse(op.paged ? 'malformed request, or a cursor this server did not give' : 'malformed request: not JSON, nested over 32 levels, or text with a NUL or a lone surrogate'),
         401: problemResponse('no valid token'),
         403: problemResponse(`the token lacks scope ${op.scope}`),
         404: problemResponse('not found'),

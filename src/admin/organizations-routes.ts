@@ -18,6 +18,7 @@ import { readJson } from './json-body.ts';
 import { Problem } from './problem.ts';
 import { requireScope } from './auth.ts';
 import { audit } from './audit.ts';
+import { pageAnswer, PageQuery, readQuery, requestedPage } from './paging.ts';
 
 /** Organizations and memberships (SPEC 8); `{org}` is an id or an alias. */
 export function organizationsRoutes(provider: Provider, db: Database): Router {
@@ -39,7 +40,8 @@ export function organizationsRoutes(provider: Provider, db: Database): Router {
   });
 
   router.get('/organizations', admin, async (ctx) => {
-    ctx.body = { items: await listOrganizations(db) };
+    const page = requestedPage(readQuery(PageQuery, ctx.query));
+    ctx.body = pageAnswer(ctx, page, await listOrganizations(db, page), (o) => o.alias);
   });
 
   router.get('/organizations/:org', admin, async (ctx) => {
@@ -65,7 +67,9 @@ export function organizationsRoutes(provider: Provider, db: Database): Router {
   });
 
   router.get('/organizations/:org/members', admin, async (ctx) => {
-    ctx.body = { items: await listMembers(db, (await org(ctx.params.org!)).id) };
+    const { id } = await org(ctx.params.org!);
+    const page = requestedPage(readQuery(PageQuery, ctx.query));
+    ctx.body = pageAnswer(ctx, page, await listMembers(db, id, page), (m) => m.username);
   });
 
   router.put('/organizations/:org/members/:user', admin, async (ctx) => {

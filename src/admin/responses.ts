@@ -14,6 +14,8 @@ import { ModuleHookConfig, WebhookHookConfig } from '../hooks/config.ts';
 const Timestamp = z.iso.datetime({ offset: true });
 const JsonObject = z.record(z.string(), JsonValue);
 const items = <T extends z.ZodType>(item: T) => z.strictObject({ items: z.array(item) });
+/** A page of a list (admin/paging.ts): `next` is the path of the following page, null on the last. */
+const page = <T extends z.ZodType>(item: T) => z.strictObject({ items: z.array(item), next: z.string().nullable() });
 
 export const UserAnswer = z.strictObject({
   id: z.uuid(),
@@ -97,19 +99,19 @@ export const TokenPreviewAnswer = z.strictObject({
 /** Each answer by the name the OpenAPI document gives it. */
 export const answers = {
   User: UserAnswer,
-  UserList: items(UserAnswer),
-  UserOrganizationList: items(UserOrganizationAnswer),
+  UserList: page(UserAnswer),
+  UserOrganizationList: page(UserOrganizationAnswer),
   Logout: LogoutAnswer,
   Privileges: PrivilegesAnswer,
   BulkPrivileges: BulkPrivilegesAnswer,
   Organization: OrganizationAnswer,
-  OrganizationList: items(OrganizationAnswer),
-  MemberList: items(MemberAnswer),
+  OrganizationList: page(OrganizationAnswer),
+  MemberList: page(MemberAnswer),
   StoredMembership: MembershipAnswer,
   Client: ClientAnswer,
   ClientWithSecret: ClientWithSecretAnswer,
   ResourceServer: ResourceServerAnswer,
-  ResourceServerList: items(ResourceServerAnswer),
+  ResourceServerList: page(ResourceServerAnswer),
   TokenPreview: TokenPreviewAnswer,
 };
 export type AnswerName = keyof typeof answers;

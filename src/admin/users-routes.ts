@@ -9,6 +9,7 @@ import { readJson } from './json-body.ts';
 import { Problem } from './problem.ts';
 import { requireScope } from './auth.ts';
 import { audit } from './audit.ts';
+import { pageAnswer, PageQuery, readQuery, requestedPage } from './paging.ts';
 
 /** Users (SPEC 8). `id` is the `sub` of their tokens. Passwords are write-only. */
 export function usersRoutes(db: Database, passwords: Passwords): Router {
@@ -30,7 +31,9 @@ export function usersRoutes(db: Database, passwords: Passwords): Router {
   });
 
   router.get('/users', admin, async (ctx) => {
-    ctx.body = { items: await findUsers(db, UserQuery.parse(ctx.query)) };
+    const query = readQuery(UserQuery, ctx.query);
+    const page = requestedPage(query);
+    ctx.body = pageAnswer(ctx, page, await findUsers(db, { ...query, after: page.after }), (u) => u.username);
   });
 
   router.get('/users/:id', admin, async (ctx) => {
@@ -58,7 +61,8 @@ export function usersRoutes(db: Database, passwords: Passwords): Router {
 
   router.get('/users/:id/organizations', admin, async (ctx) => {
     const user = await found(ctx.params.id!);
-    ctx.body = { items: await listMembershipsOfUser(db, user.id) };
+    const page = requestedPage(readQuery(PageQuery, ctx.query));
+    ctx.body = pageAnswer(ctx, page, await listMembershipsOfUser(db, user.id, page), (o) => o.alias);
   });
 
   router.post('/users/:id/logout', admin, async (ctx) => {

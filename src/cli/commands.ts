@@ -1,5 +1,5 @@
 import type { Command } from './command.ts';
-import { list, required, UsageError } from './command.ts';
+import { jsonOption, list, required, text, texts, UsageError, type Io } from './command.ts';
 import { loadSettings } from '../config.ts';
 import { hookUrlProblem } from '../hooks/address-policy.ts';
 import { createLogger } from '../log.ts';
@@ -9,22 +9,28 @@ import { createUser, updateUser, type HashPassword } from '../storage/users.ts';
 import { revokeAccount } from '../storage/oidc-adapter.ts';
 import { createPasswords } from '../auth/passwords.ts';
 import { createClient } from '../storage/clients.ts';
-import { createOrganization, findOrganization, putMembership } from '../storage/organizations.ts';
+import { createOrganization, findMembership, findOrganization, putMembership } from '../storage/organizations.ts';
 import { createResourceServer } from '../storage/resource-servers.ts';
 import { ensureProviderSecrets, loadSigningKeys, removeSigningKey, rotateSigningKeys } from '../storage/keys.ts';
 import { findUserForLogin, findUserById } from '../storage/users.ts';
 import { startServer } from '../server.ts';
 import { letWorkerExitWhenStopped, superviseWorkers, supervises, workerLogFields } from '../cluster.ts';
 import { NotFound } from '../errors.ts';
-import { putPrivileges } from '../storage/privileges.ts';
-import { profileBudgetProblem } from '../model/privileges.ts';
-import { GrantType, AuthMethod, type NewClient } from '../model/client.ts';
+import { findPrivileges, putPrivileges } from '../storage/privileges.ts';
+import { PrivilegesInput, profileBudgetProblem } from '../model/privileges.ts';
+import { findProjectRoot } from '../project-root.ts';
+import { listSigningKeys } from '../storage/keys.ts';
+import { ApplicationType, GrantType, AuthMethod, type NewClient } from '../model/client.ts';
 import type { NewResourceServer } from '../model/resource-server.ts';
 import { envLines, outputOf, outputOption } from './output.ts';
+import { SigningAlg } from '../model/signing-alg.ts';
+
+const ALGS = SigningAlg.options;
 
 /** Opens the configured database, brings the schema up to date, runs `fn`, and closes it. */
-async function withDatabase<T>(fn: (db: Database, hashPassword: HashPassword) => Promise<T>): Promise<T> {
+async function withDatabase<T>(io: Io, fn: (db: Database, hashPassword: HashPassword) => Promise<T>): Promise<T> {
   const settings = loadSettings();
+  sayDataDir(settings.database, io);
   const db = connectDatabase(settings.database, { poolMax: 2 });
   try {
     await migrateLatest(db);
@@ -32,6 +38,14 @@ async function withDatabase<T>(fn: (db: Database, hashPassword: HashPassword) =>
   } finally {
     await db.destroy();
   }
+}
+
+/**
+ * From a sub-folder of the project the embedded database is still the project's (config.ts); say
+ * which folder that is, so nobody wonders whether a second one was made here.
+ */
+function sayDataDir(database: { url: string } | { dataDir: string }, io: Io) {
+  if ('dataDir' in database && findProjectRoot() !== process.cwd()) io.err(`using the embedded database in ${database.dataDir}`);
 }
 
 const json = (value: unknown) => JSON.stringify(value, null, 2);
@@ -97,23 +111,23 @@ export const commands: Command[] = [
     summary: 'create a user',
     usage: 'tessera user add --username alice [--password-stdin | --password <p>] [--email a@example.com] [--name "Alice"] [--output json|env]',
     options: {
-      username: { type: 'string' },
-      password: { type: 'string' },
-      'password-stdin': { type: 'boolean' },
-      email: { type: 'string' },
-      'email-verified': { type: 'boolean' },
-      name: { type: 'string' },
-      'given-name': { type: 'string' },
-      'family-name': { type: 'string' },
-      'external-id': { type: 'string' },
-      disabled: { type: 'boolean' },
+      username: { type: 'string', value: '<name>', required: true, description: 'the name the user signs in with' },
+      password: { type: 'string', value: '<password>', description: 'their password (visible in the process list and shell history: prefer --password-stdin)' },
+      'password-stdin': { type: 'boolean', description: 'read the password from standard input (one line)' },
+      email: { type: 'string', value: '<address>', description: 'their email address (the email claim)' },
+      'email-verified': { type: 'boolean', description: 'mark the email address as verified (email_verified: true)' },
+      name: { type: 'string', value: '<text>', description: 'their full name (the name claim)' },
+      'given-name': { type: 'string', value: '<text>', description: 'their given name (the given_name claim)' },
+      'family-name': { type: 'string', value: '<text>', description: 'their family name (the family_name claim)' },
+      'external-id': { type: 'string', value: '<id>', description: "their id in another system (unique), to find them by it" },
+      disabled: { type: 'boolean', description: 'create the user unable to sign in until enabled' },
       ...outputOption,
     },
     async run(v, _p, io) {
       const username = required(v, 'username');
       const output = outputOf(v);
       const password = v['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : (v.password as string | undefined);
-      const user = await withDatabase((db, hashPassword) =>
+      const user = await withDatabase(io, (db, hashPassword) =>
         createUser(
           db,
           {
@@ -139,14 +153,14 @@ export const commands: Command[] = [
     summary: "set a user's password; signs them out everywhere (sessions and refresh tokens)",
     usage: 'tessera user password --user <id or username> [--password-stdin | --password <p>]',
     options: {
-      user: { type: 'string' },
-      password: { type: 'string' },
-      'password-stdin': { type: 'boolean' },
+      user: { type: 'string', value: '<username|id>', required: true, description: 'the user, by username or id' },
+      password: { type: 'string', value: '<password>', description: 'the new password (visible in the process list and shell history: prefer --password-stdin)' },
+      'password-stdin': { type: 'boolean', description: 'read the new password from standard input (one line)' },
     },
     async run(v, _p, io) {
       const ref = required(v, 'user');
       const password = v['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : required(v, 'password');
-      const revoked = await withDatabase(async (db, hashPassword) => {
+      const revoked = await withDatabase(io, async (db, hashPassword) => {
         const user = await resolveUser(db, ref);
         await updateUser(db, user.id, { password }, hashPassword);
         // Whoever knew the old password is signed out, as with the admin API.
@@ -163,26 +177,26 @@ export const commands: Command[] = [
       'tessera client add --name "My app" --redirect-uri https://app.example/cb [--grant-types authorization_code,refresh_token] [--public] [--application-type web|native] ' +
       '[--allowed-origin https://spa.example] [--first-party] [--id-token-signed-response-alg ES256|RS256] [--userinfo-signed-response-alg ES256|RS256] [--introspection-signed-response-alg ES256|RS256] [--output json|env]',
     options: {
-      'client-id': { type: 'string' },
-      name: { type: 'string' },
-      'redirect-uri': { type: 'string', multiple: true },
-      'post-logout-redirect-uri': { type: 'string', multiple: true },
-      'grant-types': { type: 'string' },
-      'auth-method': { type: 'string' },
-      public: { type: 'boolean' },
-      scope: { type: 'string' },
-      'default-resource': { type: 'string' },
-      'allowed-resources': { type: 'string' },
-      'application-type': { type: 'string' },
-      'allowed-origin': { type: 'string', multiple: true },
-      'first-party': { type: 'boolean' },
-      'id-token-signed-response-alg': { type: 'string' },
-      'userinfo-signed-response-alg': { type: 'string' },
-      'introspection-signed-response-alg': { type: 'string' },
-      'payload-hook-url': { type: 'string' },
-      'payload-hook-secret': { type: 'string' },
-      'payload-hook-module': { type: 'string' },
-      'payload-hook-failure': { type: 'string' },
+      'client-id': { type: 'string', value: '<id>', description: 'the client_id to use (letters, digits and . _ ~ -, 3 to 128); generated when left out' },
+      name: { type: 'string', value: '<text>', required: true, description: 'the application name users see on the consent page' },
+      'redirect-uri': { type: 'string', value: '<url>', multiple: true, description: 'where the app receives the authorization answer' },
+      'post-logout-redirect-uri': { type: 'string', value: '<url>', multiple: true, description: 'where users may be sent after signing out' },
+      'grant-types': { type: 'string', value: '<list>', values: GrantType.options, separator: 'comma or space', description: 'the grants the client may use (default: authorization_code,refresh_token)' },
+      'auth-method': { type: 'string', values: AuthMethod.options, description: 'how the client authenticates at the token endpoint (default: client_secret_basic)' },
+      public: { type: 'boolean', description: 'a public client (browser or native app): no secret, PKCE only; same as --auth-method none' },
+      scope: { type: 'string', value: '<scopes>', separator: 'space', description: 'the scopes the client may ask for (default: openid profile email offline_access)' },
+      'default-resource': { type: 'string', value: '<url>', description: 'the resource server for tokens when the app names none; must be in --allowed-resources' },
+      'allowed-resources': { type: 'string', value: '<list>', separator: 'comma or space', description: 'identifiers of registered resource servers the client may get tokens for' },
+      'application-type': { type: 'string', values: ApplicationType.options, description: 'native allows private-use schemes and loopback redirects (inferred from the redirect URIs when left out)' },
+      'allowed-origin': { type: 'string', value: '<origin>', multiple: true, description: "a browser origin (https://spa.example) allowed to call the token endpoints, beyond the redirect URIs' own" },
+      'first-party': { type: 'boolean', description: 'your own app: no consent page, and offline_access granted when asked for' },
+      'id-token-signed-response-alg': { type: 'string', values: ALGS, description: 'how ID tokens for this client are signed (default: ES256)' },
+      'userinfo-signed-response-alg': { type: 'string', values: ALGS, description: 'sign userinfo answers as a JWT (default: plain JSON)' },
+      'introspection-signed-response-alg': { type: 'string', values: ALGS, description: 'sign introspection answers as a JWT (default: plain JSON)' },
+      'payload-hook-url': { type: 'string', value: '<url>', description: "this client's own payload webhook (wins over the global hook); needs --payload-hook-secret" },
+      'payload-hook-secret': { type: 'string', value: '<secret>', description: 'the secret that signs calls to --payload-hook-url (16 characters or more)' },
+      'payload-hook-module': { type: 'string', value: '<path>', description: "this client's own payload hook module, such as hooks/mine.ts (relative to TESSERA_HOOKS_DIR)" },
+      'payload-hook-failure': { type: 'string', values: ['closed', 'open'], description: 'when the hook fails: closed refuses the token, open issues it without hook claims (default: closed)' },
       ...outputOption,
     },
     async run(v, _p, io) {
@@ -197,7 +211,7 @@ export const commands: Command[] = [
       const hookProblem = payloadHook && 'url' in payloadHook ? hookUrlProblem(payloadHook.url!, loadSettings().hookAddressPolicy) : undefined;
       if (hookProblem) throw new UsageError(`--payload-hook-url ${hookProblem}`);
       const method = v.public ? 'none' : ((v['auth-method'] as string | undefined) ?? undefined);
-      const client = await withDatabase((db) =>
+      const client = await withDatabase(io, (db) =>
         createClient(db, {
           client_id: v['client-id'] as string | undefined,
           client_name: clientName,
@@ -228,10 +242,18 @@ export const commands: Command[] = [
     path: ['resource-server', 'add'],
     summary: 'register a resource server (an API that accepts access tokens for its identifier)',
     usage: 'tessera resource-server add --identifier https://api.example.com [--audience api] [--scopes "read write"] [--format jwt|opaque] [--signing-alg ES256|RS256] [--ttl 3600]',
-    options: { identifier: { type: 'string' }, audience: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string' }, format: { type: 'string' }, 'signing-alg': { type: 'string' }, ttl: { type: 'string' } },
+    options: {
+      identifier: { type: 'string', value: '<url>', required: true, description: 'the URL or URN apps name as resource= to get tokens for this API' },
+      audience: { type: 'string', value: '<text>', description: 'the aud claim of its access tokens (default: the identifier)' },
+      name: { type: 'string', value: '<text>', description: 'a name for people, shown on the consent page' },
+      scopes: { type: 'string', value: '<list>', separator: 'comma or space', description: 'the scopes this API defines' },
+      format: { type: 'string', values: ['jwt', 'opaque'], description: 'access token format: a signed JWT, or an opaque string checked by introspection (default: jwt)' },
+      'signing-alg': { type: 'string', values: ALGS, description: 'how its JWT access tokens are signed (default: ES256)' },
+      ttl: { type: 'string', value: '<seconds>', unit: 'seconds, 60 to 86400', description: 'access token lifetime (default: 3600)' },
+    },
     async run(v, _p, io) {
       const identifier = required(v, 'identifier');
-      const rs = await withDatabase((db) =>
+      const rs = await withDatabase(io, (db) =>
         createResourceServer(db, {
           identifier,
           audience: v.audience as string | undefined,
@@ -250,26 +272,40 @@ export const commands: Command[] = [
     path: ['org', 'add'],
     summary: 'create an organization',
     usage: 'tessera org add --alias acme --name "Acme"',
-    options: { alias: { type: 'string' }, name: { type: 'string' } },
+    options: {
+      alias: { type: 'string', value: '<alias>', required: true, description: 'short name used in scopes and claims (organization:<alias>): lowercase letters, digits, _ and -, up to 63' },
+      name: { type: 'string', value: '<text>', required: true, description: 'the display name' },
+    },
     async run(v, _p, io) {
       const input = { alias: required(v, 'alias'), name: required(v, 'name') };
-      const org = await withDatabase((db) => createOrganization(db, input));
+      const org = await withDatabase(io, (db) => createOrganization(db, input));
       io.out(json(org));
       return 0;
     },
   },
   {
     path: ['org', 'member', 'add'],
-    summary: 'add a user to an organization (or change their roles)',
-    usage: 'tessera org member add --org acme --user alice --roles admin,editor',
-    options: { org: { type: 'string' }, user: { type: 'string' }, roles: { type: 'string' } },
+    summary: 'add a user to an organization, or change their roles or attributes (what is not given is kept)',
+    usage: `tessera org member add --org acme --user alice --roles admin,editor [--attributes '{"department":"R&D"}']`,
+    options: {
+      org: { type: 'string', value: '<alias|id>', required: true, description: 'the organization, by alias or id' },
+      user: { type: 'string', value: '<username|id>', required: true, description: 'the user, by username or id' },
+      roles: { type: 'string', value: '<list>', separator: 'comma or space', description: "their roles in the organization, replacing the current ones (kept when left out; '' for none)" },
+      attributes: { type: 'string', value: '<json>', description: 'membership attributes as a JSON object, replacing the current ones (kept when left out)' },
+    },
     async run(v, _p, io) {
       const [orgRef, userRef] = [required(v, 'org'), required(v, 'user')];
-      const saved = await withDatabase(async (db) => {
+      const attributes = jsonOption(v, 'attributes', `'{"department":"R&D"}'`);
+      const saved = await withDatabase(io, async (db) => {
         const org = await findOrganization(db, orgRef);
         if (!org) throw new NotFound(`no organization ${orgRef}`);
         const user = await resolveUser(db, userRef);
-        return putMembership(db, org.id, user.id, { roles: list(v.roles) });
+        // Only what is given changes: adding a user again without --roles must not strip their roles.
+        const current = await findMembership(db, org.id, user.id);
+        return putMembership(db, org.id, user.id, {
+          roles: v.roles === undefined ? (current?.roles ?? []) : list(v.roles),
+          attributes: (attributes ?? current?.attributes ?? {}) as Record<string, unknown>,
+        });
       });
       io.out(json(saved));
       return 0;
@@ -277,22 +313,27 @@ export const commands: Command[] = [
   },
   {
     path: ['privileges', 'set'],
-    summary: "write a user's stored privileges (what the admin API's PUT does)",
-    usage: `tessera privileges set --user alice --profile '"editor"' --scope "docs:read docs:write"`,
-    options: { user: { type: 'string' }, profile: { type: 'string' }, scope: { type: 'string' } },
+    summary: "write a user's stored privileges (what the admin API's PUT does); what is not given is kept",
+    usage: `tessera privileges set --user alice [--profile '"editor"'] [--scope "docs:read docs:write"]`,
+    options: {
+      user: { type: 'string', value: '<username|id>', required: true, description: 'the user, by username or id' },
+      profile: { type: 'string', value: '<json>', description: `the profile claim, any JSON value such as '"editor"' or '{"role":"editor"}' (kept when left out; 'null' to clear)` },
+      scope: { type: 'string', value: '<scopes>', separator: 'space', description: "the user_scope claim: scope tokens (kept when left out; '' to clear)" },
+    },
     async run(v, _p, io) {
       const userRef = required(v, 'user');
-      let profile: unknown = null;
-      if (typeof v.profile === 'string') {
-        try {
-          profile = JSON.parse(v.profile);
-        } catch {
-          throw new UsageError('--profile must be JSON, such as \'"editor"\' or \'{"role":"editor"}\'');
-        }
-      }
-      const overBudget = profileBudgetProblem(profile, loadSettings().maxProfileBytes);
+      if (v.profile === undefined && v.scope === undefined) throw new UsageError('give --profile, --scope or both (what is left out is kept)');
+      const profile = jsonOption(v, 'profile', `'"editor"' or '{"role":"editor"}'`);
+      // Extra spaces are forgiven; the tokens are then checked as the admin API checks them.
+      const scope = text(v, 'scope')?.trim().split(/\s+/).filter(Boolean).join(' ');
+      const overBudget = profile === undefined ? undefined : profileBudgetProblem(profile, loadSettings().maxProfileBytes);
       if (overBudget) throw new UsageError(`--profile ${overBudget}`);
-      const saved = await withDatabase(async (db) => putPrivileges(db, (await resolveUser(db, userRef)).id, { profile, scope: (v.scope as string | undefined) ?? '' }));
+      const saved = await withDatabase(io, async (db) => {
+        const user = await resolveUser(db, userRef);
+        const current = await findPrivileges(db, user.id);
+        const input = PrivilegesInput.parse({ profile: v.profile === undefined ? (current?.profile ?? null) : profile, scope: scope ?? current?.scope ?? '' });
+        return putPrivileges(db, user.id, { profile: input.profile, scope: input.scope });
+      });
       io.out(json(saved));
       return 0;
     },
@@ -303,7 +344,7 @@ export const commands: Command[] = [
     usage: 'tessera keys rotate',
     options: {},
     async run(_v, _p, io) {
-      const kids = await withDatabase(async (db) => {
+      const kids = await withDatabase(io, async (db) => {
         await ensureProviderSecrets(db);
         return rotateSigningKeys(db);
       });
@@ -319,15 +360,15 @@ export const commands: Command[] = [
   },
   {
     path: ['keys', 'list'],
-    summary: 'list signing keys (public parts), newest first',
+    summary: 'list signing keys (public parts), newest first: when each was created and whether it signs',
     usage: 'tessera keys list',
     options: {},
     async run(_v, _p, io) {
-      const keys = await withDatabase(async (db) => {
+      const keys = await withDatabase(io, async (db) => {
         await ensureProviderSecrets(db);
-        return loadSigningKeys(db);
+        return listSigningKeys(db);
       });
-      io.out(json(keys.map((k) => ({ kid: k.kid, alg: k.alg }))));
+      io.out(json(keys));
       return 0;
     },
   },
@@ -339,7 +380,7 @@ export const commands: Command[] = [
     async run(_v, positionals, io) {
       const kid = positionals[0];
       if (!kid) throw new UsageError('name the kid to remove');
-      const removed = await withDatabase((db) => removeSigningKey(db, kid));
+      const removed = await withDatabase(io, (db) => removeSigningKey(db, kid));
       if (!removed) throw new NotFound(`no key ${kid}`);
       io.out(json({ removed: kid }));
       return 0;

@@ -1,7 +1,9 @@
 import { UsageError } from './command.ts';
 
 /** `--output`: what a command prints on stdout. JSON by default; `env`: `export NAME=value` lines for `eval "$(…)"`. */
-export const outputOption = { output: { type: 'string' } } as const;
+export const outputOption = {
+  output: { type: 'string', values: ['json', 'env'], description: 'json (default), or env: export lines to eval in a shell' },
+} as const;
 
 export type Output = 'json' | 'env';
 

@@ -38,6 +38,8 @@ export const UserQuery = z.strictObject({
   email: z.string().optional(),
   external_id: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
+  /** From the previous page's `next` link (admin/paging.ts). */
+  cursor: z.string().max(2048).optional(),
 });
 
 export type User = {

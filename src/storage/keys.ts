@@ -58,3 +58,19 @@ export async function ensureProviderSecrets(db: Database): Promise<ProviderSecre
     return { cookieKeys: row.value as string[] };
   });
 }
+
+export type SigningKeyInfo = { kid: string; alg: SigningAlg; created_at: Date; signs: boolean };
+
+/**
+ * The keys as an operator needs to see them, newest first: the newest key of each algorithm is the
+ * one that signs (loadSigningKeys' order); the others only verify tokens they signed earlier.
+ */
+export async function listSigningKeys(db: Database): Promise<SigningKeyInfo[]> {
+  const rows: { kid: string; alg: SigningAlg; created_at: Date }[] = await db('signing_keys').select('kid', 'alg', 'created_at').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'kid' }]);
+  const signing = new Set<string>();
+  return rows.map((r) => {
+    const signs = !signing.has(r.alg);
+    signing.add(r.alg);
+    return { kid: r.kid, alg: r.alg, created_at: r.created_at, signs };
+  });
+}

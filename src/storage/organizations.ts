@@ -2,6 +2,7 @@ import type { Database } from '../db/connect.ts';
 import { Conflict, NotFound, isUniqueViolation } from '../errors.ts';
 import { Membership, NewOrganization, OrganizationPatch, type Organization } from '../model/organization.ts';
 import { isUuid } from './users.ts';
+import type { Page } from '../model/page.ts';
 
 export async function createOrganization(db: Database, input: NewOrganization): Promise<Organization> {
   const org = NewOrganization.parse(input);
@@ -34,15 +35,23 @@ export async function putMembership(db: Database, organizationId: string, userId
   }
 }
 
+/** One user's membership of one organization, or undefined when they are not a member. */
+export async function findMembership(db: Database, organizationId: string, userId: string): Promise<{ roles: string[]; attributes: Record<string, unknown> } | undefined> {
+  return db('memberships').where({ organization_id: organizationId, user_id: userId }).first('roles', 'attributes');
+}
+
 export type MembershipOfUser = { id: string; alias: string; name: string; roles: string[]; attributes: Record<string, unknown> };
 
 /** A user's organizations with their roles and membership attributes, in alias order (stable claims). */
-export async function listMembershipsOfUser(db: Database, userId: string): Promise<MembershipOfUser[]> {
-  return db('memberships as m')
+export async function listMembershipsOfUser(db: Database, userId: string, page?: Page): Promise<MembershipOfUser[]> {
+  const q = db('memberships as m')
     .join('organizations as o', 'o.id', 'm.organization_id')
     .where('m.user_id', userId)
     .select('o.id', 'o.alias', 'o.name', 'm.roles', 'm.attributes')
     .orderBy('o.alias');
+  if (page) q.limit(page.limit + 1);
+  if (page?.after !== undefined) q.where('o.alias', '>', page.after);
+  return q;
 }
 
 /** Which of these aliases name an organization: one statement, however many are asked. */
@@ -55,8 +64,11 @@ export async function listOrganizationAliases(db: Database): Promise<string[]> {
   return db('organizations').pluck('alias');
 }
 
-export async function listOrganizations(db: Database, limit = 500): Promise<Organization[]> {
-  return db('organizations').select(['id', 'alias', 'name', 'attributes']).orderBy('alias').limit(limit);
+/** One page in alias order, with one row more than the page's limit (see admin/paging.ts). */
+export async function listOrganizations(db: Database, page: Page): Promise<Organization[]> {
+  const q = db('organizations').select(['id', 'alias', 'name', 'attributes']).orderBy('alias').limit(page.limit + 1);
+  if (page.after !== undefined) q.where('alias', '>', page.after);
+  return q;
 }
 
 export async function updateOrganization(db: Database, id: string, patch: OrganizationPatch): Promise<Organization | undefined> {
@@ -76,12 +88,16 @@ export async function deleteOrganization(db: Database, id: string): Promise<bool
   return (await db('organizations').where({ id }).delete()) > 0;
 }
 
-export async function listMembers(db: Database, organizationId: string) {
-  return db('memberships as m')
+/** One page of members in username order, with one row more than the page's limit (see admin/paging.ts). */
+export async function listMembers(db: Database, organizationId: string, page: Page): Promise<{ user_id: string; username: string; roles: string[]; attributes: Record<string, unknown> }[]> {
+  const q = db('memberships as m')
     .join('users as u', 'u.id', 'm.user_id')
     .where('m.organization_id', organizationId)
     .select('u.id as user_id', 'u.username', 'm.roles', 'm.attributes')
-    .orderBy('u.username');
+    .orderBy('u.username')
+    .limit(page.limit + 1);
+  if (page.after !== undefined) q.where('u.username', '>', page.after);
+  return q;
 }
 
 export async function removeMembership(db: Database, organizationId: string, userId: string): Promise<boolean> {

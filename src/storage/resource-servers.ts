@@ -1,4 +1,5 @@
 import type { Database } from '../db/connect.ts';
+import type { Page } from '../model/page.ts';
 import { Conflict, isUniqueViolation } from '../errors.ts';
 import { NewResourceServer, type ResourceServer } from '../model/resource-server.ts';
 import { CLIENT_CACHE_TTL_MS, createReadCache } from './read-cache.ts';
@@ -31,8 +32,11 @@ export async function findResourceServerForRequest(db: Database, identifier: str
   return cache.get(db, identifier, () => findResourceServer(db, identifier));
 }
 
-export async function listResourceServers(db: Database): Promise<ResourceServer[]> {
-  return db('resource_servers').select(columns).orderBy('identifier');
+/** One page in identifier order, with one row more than the page's limit (see admin/paging.ts). */
+export async function listResourceServers(db: Database, page: Page): Promise<ResourceServer[]> {
+  const q = db('resource_servers').select(columns).orderBy('identifier').limit(page.limit + 1);
+  if (page.after !== undefined) q.where('identifier', '>', page.after);
+  return q;
 }
 
 /** The resource servers among `identifiers` (a client's allowed_resources). */

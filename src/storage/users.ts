@@ -59,8 +59,10 @@ export function isUuid(value: string): boolean {
   return uuid.test(value);
 }
 
-export async function findUsers(db: Database, q: { username?: string; email?: string; external_id?: string; limit: number }): Promise<User[]> {
-  const query = db('users').select(USER_COLUMNS).orderBy('username').limit(q.limit);
+export async function findUsers(db: Database, q: { username?: string; email?: string; external_id?: string; limit: number; after?: string }): Promise<User[]> {
+  // One row more than asked: the admin API's pager (admin/paging.ts) learns from it whether a next page exists.
+  const query = db('users').select(USER_COLUMNS).orderBy('username').limit(q.limit + 1);
+  if (q.after !== undefined) query.where('username', '>', q.after);
   if (q.username !== undefined) query.where({ username_key: usernameKey(q.username) });
   if (q.email !== undefined) query.whereRaw('lower(email) = lower(?)', [q.email]);
   if (q.external_id !== undefined) query.where({ external_id: q.external_id });

@@ -31,7 +31,19 @@ export async function adminApi(server: TestServer) {
     return (await oidc.clientCredentialsGrant(rp, { scope })).access_token;
   }
 
-  return { api, tokenFor, checked };
+  /** Every item of a paged list, following `next` links from `path` to the last page. */
+  async function all<T = Record<string, unknown>>(path: string): Promise<T[]> {
+    const items: T[] = [];
+    for (let next: string | null = path; next !== null; ) {
+      const res = await api('GET', next);
+      if (res.status !== 200) throw new Error(`GET ${next}: ${res.status} ${JSON.stringify(res.json)}`);
+      items.push(...(res.json.items as T[]));
+      next = res.json.next === null ? null : (res.json.next as string).replace(/^\/admin\/v1/, '');
+    }
+    return items;
+  }
+
+  return { api, all, tokenFor, checked };
 }
 
 export type AdminSuite = { server: TestServer } & Awaited<ReturnType<typeof adminApi>>;
