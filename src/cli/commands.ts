@@ -6,15 +6,12 @@ import { createLogger } from '../log.ts';
 import { connectDatabase, type Database } from '../db/connect.ts';
 import { migrateLatest } from '../db/migrate.ts';
 import { createUser, updateUser, type HashPassword } from '../storage/users.ts';
-import { revokeAccount } from '../storage/oidc-adapter.ts';
 import { createPasswords } from '../auth/passwords.ts';
 import { createClient } from '../storage/clients.ts';
 import { createOrganization, findMembership, findOrganization, putMembership } from '../storage/organizations.ts';
 import { createResourceServer } from '../storage/resource-servers.ts';
 import { ensureProviderSecrets, loadSigningKeys, removeSigningKey, rotateSigningKeys } from '../storage/keys.ts';
 import { findUserForLogin, findUserById } from '../storage/users.ts';
-import { startServer } from '../server.ts';
-import { letWorkerExitWhenStopped, superviseWorkers, supervises, workerLogFields } from '../cluster.ts';
 import { NotFound } from '../errors.ts';
 import { findPrivileges, putPrivileges } from '../storage/privileges.ts';
 import { PrivilegesInput, profileBudgetProblem } from '../model/privileges.ts';
@@ -63,6 +60,9 @@ export const commands: Command[] = [
     usage: 'tessera start',
     options: {},
     async run() {
+      // The provider (oidc-provider, Koa) is loaded only to run it: it is most of the CLI's start-up
+      // cost, and every other command (and every --help) would pay it.
+      const [{ startServer }, { letWorkerExitWhenStopped, superviseWorkers, supervises, workerLogFields }] = await Promise.all([import('../server.ts'), import('../cluster.ts')]);
       const settings = loadSettings();
       const log = createLogger(settings.logLevel, workerLogFields());
       // TESSERA_WORKERS > 1: this process forks and supervises; each worker runs the code below.
@@ -164,6 +164,7 @@ export const commands: Command[] = [
         const user = await resolveUser(db, ref);
         await updateUser(db, user.id, { password }, hashPassword);
         // Whoever knew the old password is signed out, as with the admin API.
+        const { revokeAccount } = await import('../storage/oidc-adapter.ts');
         return revokeAccount(db, user.id);
       });
       io.out(json({ revoked }));
