@@ -28,7 +28,7 @@ const ALGS = SigningAlg.options;
 async function withDatabase<T>(io: Io, fn: (db: Database, hashPassword: HashPassword) => Promise<T>): Promise<T> {
   const settings = loadSettings();
   sayDataDir(settings.database, io);
-  const db = connectDatabase(settings.database, { poolMax: 2 });
+  const db = connectDatabase(settings.database, { poolMax: 2, joinRunning: true });
   try {
     await migrateLatest(db);
     return await fn(db, createPasswords(settings.passwords).hash);
@@ -96,7 +96,7 @@ export const commands: Command[] = [
     options: {},
     async run(_v, _p, io) {
       const settings = loadSettings();
-      const db = connectDatabase(settings.database, { poolMax: 2 });
+      const db = connectDatabase(settings.database, { poolMax: 2, joinRunning: true });
       try {
         const applied = await migrateLatest(db);
         io.out(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
@@ -350,12 +350,7 @@ export const commands: Command[] = [
         return rotateSigningKeys(db);
       });
       io.out(json({ added: kids }));
-      // The embedded database is one process's: no server runs beside this command, so none picks the keys up.
-      io.err(
-        'url' in loadSettings().database
-          ? 'Running instances sign with the new keys within TESSERA_KEYS_REFRESH_S (60 s by default), no restart needed.'
-          : 'The next start publishes and signs with the new keys (the embedded database serves one process at a time).',
-      );
+      io.err('Running instances sign with the new keys within TESSERA_KEYS_REFRESH_S (60 s by default), no restart needed.');
       return 0;
     },
   },
