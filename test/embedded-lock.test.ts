@@ -20,8 +20,8 @@ async function clientCredentials(url: string, client: { client_id: string; clien
   return res.status;
 }
 
-test('the CLI works beside a running server; a second server is refused; after a crash the folder is taken over', { skip: !embedded && 'PGlite only' }, async () => {
-  const { env, cleanup } = await testEnv();
+test('the CLI works beside a running server (its writes and rotated keys are live); a second server is refused; after a crash the folder is taken over', { skip: !embedded && 'PGlite only' }, async () => {
+  const { env, cleanup } = await testEnv({ TESSERA_KEYS_REFRESH_S: '1' });
   const server = await startServerProcess(env);
   try {
     // What the CLI writes, the running server serves at once: the same database, not a copy.
@@ -45,6 +45,15 @@ test('the CLI works beside a running server; a second server is refused; after a
     assert.equal(new Set(added.map((u) => u.id)).size, 3);
     // Each is there for the next command too (a user that was never stored is "no user").
     await cliJson(['privileges', 'set', '--user', 'beside-two', '--scope', 'docs:read'], env);
+
+    // Keys rotated beside the server are the running server's keys at its next refresh (no restart).
+    const rotated = (await cliJson<{ added: string[] }>(['keys', 'rotate'], env)).added;
+    let published: string[] = [];
+    for (let i = 0; i < 100 && !rotated.every((kid) => published.includes(kid)); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      published = ((await (await fetch(`${server.url}/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+    }
+    assert.deepEqual(rotated.filter((kid) => !published.includes(kid)), [], 'the running server publishes the rotated keys');
 
     const other = await runCli(['start'], { ...env, PORT: String(Number(env.PORT) + 1) }, { timeoutMs: 60_000 });
     assert.equal(other.code, 1, 'a second server on the same folder stops at once');

@@ -40,6 +40,12 @@ let holder = null;
 const turns = [];
 let running = false;
 
+// A connection that stops talking in the middle of a transaction would hold the one backend, and
+// with it the server, for ever (a CLI command suspended with Ctrl-Z, say): after this long it is cut
+// off and its transaction rolled back, as PostgreSQL's idle_in_transaction_session_timeout would.
+const IDLE_IN_TRANSACTION_MS = 15_000;
+let stalled;
+
 /** The next whole message in a connection's input, or null. The first message has no type byte. */
 function takeMessage(conn) {
   const buf = conn.pending;
@@ -83,10 +89,16 @@ async function serve() {
       }
       const message = takeMessage(conn);
       if (!message) {
-        if (!conn.idle) return; // mid-transaction or mid-batch: only this connection may go on
+        if (!conn.idle) {
+          // mid-transaction or mid-batch: only this connection may go on
+          clearTimeout(stalled);
+          stalled = setTimeout(() => holder === conn && conn.socket.destroy(), IDLE_IN_TRANSACTION_MS);
+          return;
+        }
         holder = null;
         continue;
       }
+      clearTimeout(stalled);
       await run(conn, message);
       if (conn.idle) {
         holder = null;
