@@ -12,6 +12,8 @@ type Interaction = {
   params: Record<string, unknown>;
   grantId?: string;
   result?: Record<string, unknown>;
+  /** What the earlier steps of this authorization submitted (the sign-in, an organization choice). */
+  lastSubmission?: Record<string, unknown>;
   session?: { accountId?: string };
 };
 
@@ -33,7 +35,7 @@ export async function scopeFacts(db: Database, brandName: string, interaction: I
   let organization: ScopeFacts['organization'] = { kind: 'unknown' };
   if (request.kind === 'all') organization = { kind: 'all' };
   else if (request.kind !== 'none' && accountId) {
-    const chosen = (interaction.result?.organization as { alias?: string } | undefined)?.alias;
+    const chosen = ((interaction.result ?? interaction.lastSubmission)?.organization as { alias?: string } | undefined)?.alias;
     const [memberships, grant] = await Promise.all([listMembershipsOfUser(db, accountId), interaction.grantId ? findGrantContext(db, interaction.grantId) : undefined]);
     const selection = selectOrganizations(request, memberships, grant?.organization_id ?? null, chosen);
     if (selection.ok && selection.active) organization = { kind: 'one', name: selection.active.name, roles: selection.active.roles };
