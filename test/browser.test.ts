@@ -9,7 +9,7 @@ import { createOrganization, putMembership } from '../src/storage/organizations.
 import { createResourceServer } from '../src/storage/resource-servers.ts';
 
 const skip = withoutChromium;
-const BRAND = 'Acme Sign-in';
+const BRAND = 'Acme Corp';
 // A 1×1 PNG: the logos the pages show are answered by the browser's routes below, never fetched.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
@@ -170,10 +170,10 @@ test('a French browser (Accept-Language) gets every page in French, consent incl
   await page.getByLabel('Mot de passe').fill('correct horse battery');
   await page.getByRole('button', { name: 'Se connecter' }).click();
 
-  await page.getByRole('heading', { name: "Autoriser l'accès ?" }).waitFor();
+  await page.getByRole('heading', { name: "Autoriser l'accès\u00a0?" }).waitFor();
   assert.equal(await langOf(page), 'fr');
   const items = await page.locator('ul.scopes li').allTextContents();
-  assert.deepEqual(items, ['Savoir qui vous êtes', 'Votre adresse e-mail', 'Rester connecté', 'Votre organisation : Acme, en tant que admin']);
+  assert.deepEqual(items, ['Savoir qui vous êtes', 'Votre adresse e-mail', 'Rester connecté', 'Votre organisation\u00a0: Acme, en tant que admin']);
   assert.match((await page.locator('.who').textContent()) ?? '', new RegExp(`Connecté en tant que Some One \\(${user.username}\\)`));
   assert.match((await page.locator('footer').textContent()) ?? '', new RegExp(`Connexion ${BRAND} sur ${new URL(server.issuer).host}`));
   await page.getByRole('button', { name: 'Autoriser' }).click();

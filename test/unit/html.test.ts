@@ -40,6 +40,6 @@ test('a page in French says so in <html lang> and uses the French texts', () => 
   const fr = pageContext(brand, { uiLocales: 'fr' });
   const body = consentPage(fr, { uid: 'u1', csrf: 't', client: { name: 'App' }, user: 'alice', scopes: ['Votre adresse e-mail'] });
   assert.match(body, /<html lang="fr">/);
-  assert.match(body, /Autoriser l&#39;accès \?/);
-  assert.match(body, /Ce n&#39;est pas vous \?/);
+  assert.match(body, /Autoriser l&#39;accès\u00a0\?/);
+  assert.match(body, /Ce n&#39;est pas vous\u00a0\?/);
 });

@@ -1,5 +1,6 @@
 import type { Messages } from './messages.ts';
 
+// French puts a no-break space before ? and : (written \u00a0), so they never start a line.
 export const fr: Messages = {
   languageName: 'Français',
 
@@ -17,15 +18,15 @@ export const fr: Messages = {
   busy: 'La connexion est très sollicitée en ce moment. Réessayez dans un instant.',
 
   organizationTitle: 'Choisissez une organisation',
-  organizationLead: 'Quelle organisation voulez-vous utiliser avec {app} ?',
+  organizationLead: 'Quelle organisation voulez-vous utiliser avec {app}\u00a0?',
   organizationsLegend: 'Organisations',
   continueButton: 'Continuer',
 
   consentTitle: "Autoriser l'accès",
-  consentHeading: "Autoriser l'accès ?",
-  consentLead: '{app} souhaite obtenir :',
+  consentHeading: "Autoriser l'accès\u00a0?",
+  consentLead: '{app} souhaite obtenir\u00a0:',
   signedInAs: 'Connecté en tant que {user}',
-  notYou: "Ce n'est pas vous ?",
+  notYou: "Ce n'est pas vous\u00a0?",
   allow: 'Autoriser',
   deny: 'Refuser',
 
@@ -36,14 +37,14 @@ export const fr: Messages = {
   scopePhone: 'Votre numéro de téléphone',
   scopeOfflineAccess: 'Rester connecté',
   scopeOrganization: 'Votre organisation',
-  scopeOrganizationNamed: 'Votre organisation : {organization}',
-  scopeOrganizationWithRoles: 'Votre organisation : {organization}, en tant que {roles}',
+  scopeOrganizationNamed: 'Votre organisation\u00a0: {organization}',
+  scopeOrganizationWithRoles: 'Votre organisation\u00a0: {organization}, en tant que {roles}',
   scopeAllOrganizations: 'Toutes vos organisations et vos rôles dans chacune',
   scopePrivileges: 'Vos privilèges',
   scopeHasura: 'Vos rôles pour Hasura',
   scopeAdmin: 'Gérer les utilisateurs, organisations et applications de {brand}',
   scopeAdminPrivileges: 'Gérer les privilèges des utilisateurs',
-  scopeApi: '{api} : {scopes}',
+  scopeApi: '{api}\u00a0: {scopes}',
   listSeparator: ', ',
 
   appLogoAlt: 'Logo de {app}',
@@ -67,9 +68,9 @@ export const fr: Messages = {
   detailRequestId: 'identifiant de la requête',
 
   signOutTitle: 'Déconnexion',
-  signOutHeading: 'Se déconnecter ?',
+  signOutHeading: 'Se déconnecter\u00a0?',
   signOutAsk: '{app} demande à vous déconnecter.',
-  signOutQuestion: 'Voulez-vous vous déconnecter ?',
+  signOutQuestion: 'Voulez-vous vous déconnecter\u00a0?',
   signOutYes: 'Oui, me déconnecter',
   signOutNo: 'Non, rester connecté',
   signedOutTitle: 'Déconnecté',
