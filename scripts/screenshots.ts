@@ -28,7 +28,7 @@ async function setUp(server: TestServer) {
     const org = await createOrganization(server.db, { alias: unique(name.toLowerCase()), name });
     await putMembership(server.db, org.id, user.id, { roles: [...roles] });
   }
-  const api = await createResourceServer(server.db, { identifier: `https://${unique('orders')}.example`, name: 'Orders API', scopes: ['orders:read'] });
+  const api = await createResourceServer(server.db, { identifier: `https://${unique('orders')}.example`, name: 'Orders API', description: 'see and follow your orders', scopes: ['orders:read'] });
   const scope = 'openid profile email offline_access organization orders:read';
   const client = await aClient(server.db, {
     client_name: 'Shop',

@@ -88,3 +88,19 @@ test('discovery lists the languages of the pages', async () => {
   const discovery = await (await fetch(`${suite.server.issuer}/.well-known/openid-configuration`)).json();
   assert.deepEqual(discovery.ui_locales_supported, ['en', 'fr', 'de']);
 });
+
+test('a resource server may carry a description in words for the consent page; an empty or overlong one is refused', async () => {
+  const identifier = `https://${unique('orders')}.example.test`;
+  const created = await suite.api('POST', '/resource-servers', { body: { identifier, name: 'Orders API', description: 'see your orders', scopes: ['orders:read'] } });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  assert.equal(created.json.description, 'see your orders');
+  assert.equal((await suite.api('GET', `/resource-servers/${encodeURIComponent(identifier)}`)).json.description, 'see your orders');
+  const plain = await suite.api('POST', '/resource-servers', { body: { identifier: `https://${unique('plain')}.example.test`, scopes: ['x'] } });
+  assert.equal(plain.json.description, null);
+  for (const description of ['', 'x'.repeat(301)]) {
+    const other = `https://${unique('bad')}.example.test`;
+    const res = await suite.api('POST', '/resource-servers', { body: { identifier: other, description, scopes: ['x'] } });
+    assert.equal(res.status, 422, JSON.stringify(description.slice(0, 10)));
+    assert.equal((await suite.api('GET', `/resource-servers/${encodeURIComponent(other)}`)).status, 404, 'nothing stored');
+  }
+});

@@ -102,17 +102,23 @@ test('the pages name the deployment and the app, and consent says in words what 
   const user = await aUser(server.db, 'correct horse battery', { name: 'Alice Martin' });
   await putMembership(server.db, acme.id, user.id, { roles: ['admin'] });
   const api = await createResourceServer(server.db, { identifier: `https://${unique('orders')}.example.test`, name: 'Orders API', scopes: ['orders:read'] });
+  const described = await createResourceServer(server.db, { identifier: `https://${unique('stock')}.example.test`, name: 'Stock API', description: 'see what is in stock', scopes: ['stock:read'] });
   const client = await aClient(server.db, {
     client_name: 'Shop',
-    scope: 'openid profile email offline_access organization orders:read',
-    allowed_resources: [api.identifier],
+    scope: 'openid profile email offline_access organization orders:read stock:read',
+    allowed_resources: [api.identifier, described.identifier],
     logo_uri: 'https://app.test/logo.png',
     client_uri: 'https://app.test/',
     policy_uri: 'https://app.test/privacy',
     tos_uri: 'https://app.test/terms',
   });
   const config = await relyingParty(server.issuer, client.client_id, client.client_secret);
-  const req = await authorizationRequest(config, { scope: 'openid profile email offline_access organization orders:read', resource: api.identifier, prompt: 'consent' });
+  const req = await authorizationRequest(config, { scope: 'openid profile email offline_access organization orders:read stock:read', prompt: 'consent' });
+  // Two APIs: one described in words by its resource server, one shown by its scope names.
+  const url = new URL(req.url);
+  url.searchParams.append('resource', api.identifier);
+  url.searchParams.append('resource', described.identifier);
+  req.url = url.href;
   const { page, landed } = await newPage();
 
   await page.goto(req.url);
@@ -139,7 +145,7 @@ test('the pages name the deployment and the app, and consent says in words what 
 
   await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
   const items = await page.locator('ul.scopes li').allTextContents();
-  assert.deepEqual(items, ['To know who you are', 'Your name and profile', 'Your email address', 'Stay signed in', 'Your organization: Acme, as admin', 'Orders API: orders:read']);
+  assert.deepEqual(items, ['To know who you are', 'Your name and profile', 'Your email address', 'Stay signed in', 'Your organization: Acme, as admin', 'Orders API: orders:read', 'Stock API: see what is in stock']);
   assert.equal(await page.locator('.who .user').textContent(), `Alice Martin (${user.username})`);
   assert.equal(await langOf(page), 'en');
   assert.equal(await page.locator('.brand-name').textContent(), BRAND);
@@ -147,7 +153,8 @@ test('the pages name the deployment and the app, and consent says in words what 
   assert.equal(await page.getByRole('link', { name: 'Privacy policy' }).getAttribute('href'), 'https://app.test/privacy');
   await page.getByRole('button', { name: 'Allow' }).click();
 
-  const tokens = await oidc.authorizationCodeGrant(config, new URL(await landed), { pkceCodeVerifier: req.verifier, expectedState: req.state });
+  // One resource per token request (RFC 8707 as oidc-provider implements it).
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(await landed), { pkceCodeVerifier: req.verifier, expectedState: req.state }, { resource: described.identifier });
   assert.equal(tokens.claims()!.sub, user.id);
 });
 

@@ -37,6 +37,11 @@ test('a link that is not https is refused in one clear line naming the option, a
   assert.equal(good.client_id, clientId);
 });
 
+test('resource-server add --description stores what its scopes give, in words', async () => {
+  const rs = await cliJson(['resource-server', 'add', '--identifier', `https://${unique('orders')}.example.test`, '--name', 'Orders API', '--description', 'see your orders', '--scopes', 'orders:read'], env);
+  assert.equal(rs.description, 'see your orders');
+});
+
 test('client add --help describes the new options', async () => {
   const help = await runCli(['client', 'add', '--help'], env);
   assert.equal(help.code, 0);

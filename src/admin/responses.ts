@@ -80,6 +80,7 @@ export const ResourceServerAnswer = z.strictObject({
   identifier: z.string(),
   audience: z.string(),
   name: z.string().nullable(),
+  description: z.string().nullable(),
   scopes: z.array(z.string()),
   access_token_format: z.enum(['jwt', 'opaque']),
   signing_alg: SigningAlg,

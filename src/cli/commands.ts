@@ -251,11 +251,12 @@ export const commands: Command[] = [
   {
     path: ['resource-server', 'add'],
     summary: 'register a resource server (an API that accepts access tokens for its identifier)',
-    usage: 'tessera resource-server add --identifier https://api.example.com [--audience api] [--scopes "read write"] [--format jwt|opaque] [--signing-alg ES256|RS256] [--ttl 3600]',
+    usage: 'tessera resource-server add --identifier https://api.example.com [--audience api] [--name "Orders API"] [--description "read your orders"] [--scopes "read write"] [--format jwt|opaque] [--signing-alg ES256|RS256] [--ttl 3600]',
     options: {
       identifier: { type: 'string', value: '<url>', required: true, description: 'the URL or URN apps name as resource= to get tokens for this API' },
       audience: { type: 'string', value: '<text>', description: 'the aud claim of its access tokens (default: the identifier)' },
       name: { type: 'string', value: '<text>', description: 'a name for people, shown on the consent page' },
+      description: { type: 'string', value: '<text>', description: 'what its scopes give, in words, shown on the consent page after its name (default: the scope names)' },
       scopes: { type: 'string', value: '<list>', separator: 'comma or space', description: 'the scopes this API defines' },
       format: { type: 'string', values: ['jwt', 'opaque'], description: 'access token format: a signed JWT, or an opaque string checked by introspection (default: jwt)' },
       'signing-alg': { type: 'string', values: ALGS, description: 'how its JWT access tokens are signed (default: ES256)' },
@@ -268,6 +269,7 @@ export const commands: Command[] = [
           identifier,
           audience: v.audience as string | undefined,
           name: v.name as string | undefined,
+          description: v.description as string | undefined,
           scopes: list(v.scopes),
           access_token_format: v.format as 'jwt' | 'opaque' | undefined,
           signing_alg: v['signing-alg'] as NewResourceServer['signing_alg'],

@@ -44,8 +44,10 @@ export async function scopeFacts(db: Database, brandName: string, interaction: I
   const apis = await Promise.all(
     Object.entries(resourceScopes).map(async ([identifier, scopes]) => {
       const server = await findResourceServer(db, identifier);
-      return { name: server?.name || identifier, scopes };
+      return { name: server?.name || identifier, scopes, description: server?.description ?? undefined };
     }),
   );
+  // By name: oidc-provider does not keep the order the resources were asked in.
+  apis.sort((x, y) => x.name.localeCompare(y.name));
   return { brandName, organization, apis };
 }

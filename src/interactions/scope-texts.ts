@@ -7,7 +7,7 @@ export type ScopeFacts = {
   /** The organization the answer will carry (with the user's roles), or every one (`organization:*`), or none known yet. */
   organization: { kind: 'one'; name: string; roles: string[] } | { kind: 'several'; names: string[] } | { kind: 'all' } | { kind: 'unknown' };
   /** Resource servers asked for, by name (their identifier when they have none), with the scopes asked of each. */
-  apis: Array<{ name: string; scopes: string[] }>;
+  apis: Array<{ name: string; scopes: string[]; description?: string }>;
 };
 
 /**
@@ -26,7 +26,8 @@ export function describeScopes(t: Messages, scopes: readonly string[], facts: Sc
     }
     lines.push(scopeLine(t, scope, facts.brandName));
   }
-  for (const api of facts.apis) lines.push(text(t.scopeApi, { api: api.name, scopes: api.scopes.join(t.listSeparator) }));
+  // The API's own description when it has one (written by the deployer, in one language), else its scope names.
+  for (const api of facts.apis) lines.push(text(t.scopeApi, { api: api.name, scopes: api.description ?? api.scopes.join(t.listSeparator) }));
   return lines;
 }
 

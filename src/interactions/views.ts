@@ -18,10 +18,10 @@ function heading(p: PageContext, client: ClientView, title: string, lead: string
 
 export type LoginView = { uid: string; csrf: string; client: ClientView; username?: string; error?: string };
 
-/** After a failed attempt the username is kept and the cursor waits in the password field. */
+/** After a failed attempt (or with a login_hint) the username is filled in and the cursor waits in the password field. */
 export function loginPage(p: PageContext, v: LoginView): string {
   const { t } = p;
-  const retry = Boolean(v.error && v.username);
+  const passwordFirst = Boolean(v.username);
   return page(
     p,
     t.signInTitle,
@@ -30,9 +30,9 @@ ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
 <form method="post" action="/interaction/${v.uid}/login" autocomplete="on">
   <input type="hidden" name="csrf" value="${v.csrf}">
   <label for="username">${t.username}</label>
-  <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required ${retry ? '' : new SafeHtml('autofocus ')}value="${v.username ?? ''}">
+  <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required ${passwordFirst ? '' : new SafeHtml('autofocus ')}value="${v.username ?? ''}">
   <label for="password">${t.password}</label>
-  <input id="password" name="password" type="password" autocomplete="current-password" required ${retry ? new SafeHtml('autofocus') : ''}>
+  <input id="password" name="password" type="password" autocomplete="current-password" required ${passwordFirst ? new SafeHtml('autofocus') : ''}>
   <button type="submit">${t.signInButton}</button>
 </form>
 ${abortForm(v.uid, v.csrf, t.cancel)}

@@ -26,7 +26,7 @@ test('the login page labels its fields for screen readers', () => {
   assert.match(body, /<html lang="en">/);
 });
 
-test('the cursor starts in the username field, and in the password field after a failed attempt', () => {
+test('the cursor starts in the username field, and in the password field after a failed attempt or a login_hint', () => {
   const fresh = loginPage(en, { uid: 'u1', csrf: 't', client: { name: 'App' } });
   assert.match(fresh, /<input id="username"[^>]*autofocus/);
   assert.doesNotMatch(fresh, /<input id="password"[^>]*autofocus/);
@@ -34,6 +34,8 @@ test('the cursor starts in the username field, and in the password field after a
   assert.match(retry, /<input id="password"[^>]*autofocus/);
   assert.doesNotMatch(retry, /<input id="username"[^>]*autofocus/);
   assert.match(retry, /<input id="username"[^>]*value="alice"/);
+  const hinted = loginPage(en, { uid: 'u1', csrf: 't', client: { name: 'App' }, username: 'alice' });
+  assert.match(hinted, /<input id="password"[^>]*autofocus/, 'a login_hint fills the username: the password is next');
 });
 
 test('a page in French says so in <html lang> and uses the French texts', () => {

@@ -56,7 +56,7 @@ export interface Messages {
   /** {brand} */
   scopeAdmin: string;
   scopeAdminPrivileges: string;
-  /** {api}, {scopes}: an API (resource server) by its name, and the scopes asked for it. */
+  /** {api}, {scopes}: an API (resource server) by its name, and its description or else the scopes asked for it. */
   scopeApi: string;
   /** How a list is joined (", "). */
   listSeparator: string;
