@@ -127,6 +127,8 @@ test('the pages name the deployment and the app, and consent says in words what 
   assert.ok(await imageLoaded(page, '.brand-logo'), 'the brand logo is shown');
   assert.match((await page.locator('footer').textContent()) ?? '', new RegExp(`${BRAND} sign-in at ${new URL(server.issuer).host}`));
   assert.match(await page.title(), new RegExp(`· ${BRAND}$`));
+  // TESSERA_BRAND_ACCENT (#0a7) colours the buttons.
+  assert.equal(await page.getByRole('button', { name: 'Sign in' }).evaluate((b) => getComputedStyle(b).backgroundColor), 'rgb(0, 170, 119)');
   // Which app asks: its name (a link to its home page), its logo, its policy and terms.
   assert.equal(await page.getByRole('link', { name: 'Shop' }).getAttribute('href'), 'https://app.test/');
   assert.ok(await imageLoaded(page, 'img[alt="Logo of Shop"]'), 'the app logo is shown');
@@ -186,6 +188,13 @@ test('a French browser (Accept-Language) gets every page in French, consent incl
   await page.getByRole('button', { name: 'Autoriser' }).click();
   const tokens = await oidc.authorizationCodeGrant(config, new URL(await landed), { pkceCodeVerifier: req.verifier, expectedState: req.state });
   assert.equal(tokens.claims()!.sub, user.id);
+
+  // An error page is in French too, and names the deployment like the others.
+  const expired = await page.goto(`${server.issuer}/interaction/no-such-interaction`);
+  assert.equal(expired!.status(), 400);
+  await page.getByRole('heading', { name: 'Connexion expirée' }).waitFor();
+  assert.equal(await page.locator('.brand-name').textContent(), BRAND);
+  assert.match((await page.locator('footer').textContent()) ?? '', new RegExp(new URL(server.issuer).host));
 });
 
 test("the app's ui_locales wins over the browser's language", { skip }, async () => {
