@@ -49,7 +49,7 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
       policyUri: client?.policyUri,
       tosUri: client?.tosUri,
     };
-    // The application's logo is the one image from elsewhere its pages may show.
+    // Besides the brand's, the application's logo is the one image from elsewhere its pages may show.
     ctx.set('content-security-policy', contentSecurityPolicy([brand.logoUrl, view.logoUri]));
     return { interaction, client: view, p: pageFor(ctx, interaction.params.ui_locales) };
   };
