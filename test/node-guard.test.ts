@@ -4,12 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 // @ts-expect-error plain JavaScript module without types (it must parse on any Node.js)
 import { unsupportedNode } from '../bin/require-node.js';
 import { ROOT } from './support/processes.ts';
+import { testEnv } from './support/server.ts';
 
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string }; scripts: Record<string, string> };
 // Debian's Node.js, older than Tessera supports, where the machine has it.
@@ -50,4 +51,34 @@ for (const [what, args] of [
 test('npm test runs the check first', () => {
   assert.equal(pkg.scripts.pretest, 'node bin/require-node.js');
   assert.match(readFileSync(path.join(ROOT, 'bin/tessera.js'), 'utf8'), /^#!.*\n(\/\/.*\n)*import '\.\/require-node\.js';/);
+});
+
+// The README's two commands on a machine whose own Node.js is too old: npm puts node_modules/.bin
+// first on PATH for its scripts and `npm exec`, and the node-<platform> optional dependency puts a
+// supported Node.js there, so they run on it rather than stop.
+test('on a machine whose Node.js is too old, npm start runs the provider and npx tessera answers', { skip: noOldNode, timeout: 120_000 }, async () => {
+  const { env, cleanup } = await testEnv();
+  const oldFirst = { ...env, PATH: `${path.dirname(OLD_NODE)}:/bin`, HOME: process.env.HOME! };
+  const help = spawnSync(path.join(path.dirname(OLD_NODE), 'npx'), ['tessera', '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: oldFirst });
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /usage: tessera/);
+
+  const child = spawn(path.join(path.dirname(OLD_NODE), 'npm'), ['start'], { cwd: ROOT, env: oldFirst, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+  try {
+    let ready = false;
+    for (let i = 0; i < 300 && !ready && child.exitCode === null; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      ready = await fetch(`http://127.0.0.1:${env.PORT}/readyz`).then((r) => r.ok, () => false);
+    }
+    assert.ok(ready, `npm start did not serve:\n${output}`);
+    const versions = await fetch(`http://127.0.0.1:${env.PORT}/.well-known/openid-configuration`);
+    assert.equal(versions.status, 200);
+  } finally {
+    if (child.exitCode === null) process.kill(-child.pid!, 'SIGTERM');
+    await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)));
+    cleanup();
+  }
 });
