@@ -176,7 +176,7 @@ export const commands: Command[] = [
     summary: 'register a client; prints its secret once',
     usage:
       'tessera client add --name "My app" --redirect-uri https://app.example/cb [--grant-types authorization_code,refresh_token] [--public] [--application-type web|native] ' +
-      '[--allowed-origin https://spa.example] [--first-party] [--id-token-signed-response-alg ES256|RS256] [--userinfo-signed-response-alg ES256|RS256] [--introspection-signed-response-alg ES256|RS256] [--output json|env]',
+      '[--allowed-origin https://spa.example] [--first-party] [--id-token-signed-response-alg ES256|RS256] [--userinfo-signed-response-alg ES256|RS256] [--introspection-signed-response-alg ES256|RS256] [--backchannel-logout-uri https://app.example/logout] [--output json|env]',
     options: {
       'client-id': { type: 'string', value: '<id>', description: 'the client_id to use (letters, digits and . _ ~ -, 3 to 128); generated when left out' },
       name: { type: 'string', value: '<text>', required: true, description: 'the application name users see on the consent page' },
@@ -198,6 +198,8 @@ export const commands: Command[] = [
       'payload-hook-secret': { type: 'string', value: '<secret>', description: 'the secret that signs calls to --payload-hook-url (16 characters or more)' },
       'payload-hook-module': { type: 'string', value: '<path>', description: "this client's own payload hook module, such as hooks/mine.ts (relative to TESSERA_HOOKS_DIR)" },
       'payload-hook-failure': { type: 'string', values: ['closed', 'open'], description: 'when the hook fails: closed refuses the token, open issues it without hook claims (default: closed)' },
+      'backchannel-logout-uri': { type: 'string', value: '<url>', description: 'where logout tokens are POSTed when a session of this client ends (OpenID Connect Back-Channel Logout)' },
+      'backchannel-logout-session-required': { type: 'string', values: ['true', 'false'], description: 'logout tokens and ID tokens carry sid (default: true)' },
       ...outputOption,
     },
     async run(v, _p, io) {
@@ -211,6 +213,11 @@ export const commands: Command[] = [
       // The same rule as the admin API: public addresses, unless TESSERA_HOOK_ALLOWED_HOSTS lists the host.
       const hookProblem = payloadHook && 'url' in payloadHook ? hookUrlProblem(payloadHook.url!, loadSettings().hookAddressPolicy) : undefined;
       if (hookProblem) throw new UsageError(`--payload-hook-url ${hookProblem}`);
+      const backchannelUri = text(v, 'backchannel-logout-uri');
+      const backchannelProblem = backchannelUri ? hookUrlProblem(backchannelUri, loadSettings().hookAddressPolicy) : undefined;
+      if (backchannelProblem) throw new UsageError(`--backchannel-logout-uri ${backchannelProblem}`);
+      const sessionRequired = text(v, 'backchannel-logout-session-required');
+      if (sessionRequired !== undefined && sessionRequired !== 'true' && sessionRequired !== 'false') throw new UsageError('--backchannel-logout-session-required must be true or false');
       const method = v.public ? 'none' : ((v['auth-method'] as string | undefined) ?? undefined);
       const client = await withDatabase(io, (db) =>
         createClient(db, {
@@ -231,6 +238,8 @@ export const commands: Command[] = [
           userinfo_signed_response_alg: v['userinfo-signed-response-alg'] as NewClient['userinfo_signed_response_alg'],
           introspection_signed_response_alg: v['introspection-signed-response-alg'] as NewClient['introspection_signed_response_alg'],
           payload_hook: payloadHook,
+          backchannel_logout_uri: backchannelUri,
+          backchannel_logout_session_required: sessionRequired === undefined ? undefined : sessionRequired === 'true',
         }),
       );
       if (output === 'env') io.out(envLines({ CLIENT_ID: client.client_id, CLIENT_SECRET: client.client_secret }));

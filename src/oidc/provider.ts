@@ -29,6 +29,8 @@ import { findJwtAccessTokens, nameGrantInJwt } from './jwt-access-tokens.ts';
 import { introspectJwts } from './internals.ts';
 import { listGrantedScopes } from './token-response-scope.ts';
 import { cacheKeysForRefreshInterval } from './key-cache-headers.ts';
+import { outboundFetch } from './outbound-fetch.ts';
+import type { AddressPolicy } from '../hooks/address-policy.ts';
 
 export type ProviderDeps = {
   issuer: string;
@@ -40,6 +42,8 @@ export type ProviderDeps = {
   tokenClaims: TokenClaims;
   /** TESSERA_KEYS_REFRESH_S: how long /jwks and discovery may be cached. */
   keysRefreshS: number;
+  /** TESSERA_HOOK_ALLOWED_HOSTS: non-public hosts that back-channel logout tokens may reach. */
+  outboundPolicy?: AddressPolicy;
 };
 
 // Scope values and the claims they release in ID tokens and userinfo (SPEC 3). `organization:<alias>`
@@ -53,7 +57,7 @@ const CLAIMS = {
 };
 
 /** Assembles the oidc-provider configuration from the small modules beside this file. */
-export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trustProxy, tokenClaims, keysRefreshS }: ProviderDeps): Provider {
+export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trustProxy, tokenClaims, keysRefreshS, outboundPolicy }: ProviderDeps): Provider {
   introspectJwts();
   // The adapter is made before the provider it will ask about organization scopes.
   let provider: Provider | undefined;
@@ -97,11 +101,15 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
       jwtUserinfo: { enabled: true },
       jwtIntrospection: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      // Logout tokens to clients with a backchannel_logout_uri (oidc-provider at /session/end;
+      // backchannel-logout.ts for the admin API's sign-outs); `sid` in their ID tokens.
+      backchannelLogout: { enabled: true },
       resourceIndicators: resourceIndicators(db),
     },
     // ES256 by default; a client may ask for RS256 (id_token_signed_response_alg) for older libraries.
     clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], id_token_signed_response_alg: 'ES256', token_endpoint_auth_method: 'client_secret_basic' },
     renderError,
+    ...(outboundPolicy ? { fetch: outboundFetch(outboundPolicy) } : {}),
   };
   provider = new Provider(issuer, configuration);
   provider.proxy = trustProxy;
