@@ -11,6 +11,7 @@ import { vacuumEmbedded } from './db/embedded-vacuum.ts';
 import { ensureAdminClient } from './bootstrap.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createSignOut } from './oidc/backchannel-logout.ts';
+import { createSignals } from './signals/index.ts';
 import { createApp } from './http/app.ts';
 import { createMetrics } from './metrics.ts';
 import { createPasswords } from './auth/passwords.ts';
@@ -61,7 +62,9 @@ export async function startServer(
     const tokenClaims = createTokenClaims({ db, log, metrics, hooks, globalHook: settings.payloadHook, maxTokenBytes: settings.maxTokenBytes });
     const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy, tokenClaims, keysRefreshS: settings.keysRefreshS, outboundPolicy: settings.hookAddressPolicy });
     await registerKnownOrganizations(provider, db);
-    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, maxProfileBytes: settings.maxProfileBytes, signOut: createSignOut(provider, db, log), metricsToken: settings.metricsToken, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy });
+    const transmitter = createSignals({ provider, db, log, metrics, addressPolicy: settings.hookAddressPolicy, delivery: { ...settings.signals, leaseS: 60, keysRefreshS: settings.keysRefreshS } });
+    const signals = transmitter.signals;
+    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, maxProfileBytes: settings.maxProfileBytes, signals, signalsHttp: transmitter.http, signOut: createSignOut(provider, db, log, signals), metricsToken: settings.metricsToken, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy });
 
     const purge = async () => {
       try {
@@ -102,6 +105,7 @@ export async function startServer(
       async close() {
         clearInterval(timer);
         stopKeyWatch();
+        await transmitter.stop();
         // Stop accepting, let in-flight requests finish (for at most the grace period), then close the pool.
         const { forced } = await closeGracefully(server, settings.shutdownGraceS * 1000);
         if (forced) log.warn('grace period over: remaining connections closed', { grace_s: settings.shutdownGraceS, connections: forced });

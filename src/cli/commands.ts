@@ -162,10 +162,17 @@ export const commands: Command[] = [
       const password = v['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : required(v, 'password');
       const revoked = await withDatabase(io, async (db, hashPassword) => {
         const user = await resolveUser(db, ref);
-        await updateUser(db, user.id, { password }, hashPassword);
-        // Whoever knew the old password is signed out, as with the admin API.
-        const { revokeAccount } = await import('../storage/oidc-adapter.ts');
-        return revokeAccount(db, user.id);
+        // Whoever knew the old password is signed out, as with the admin API, and Shared Signals
+        // streams hear it (the events wait in the outbox for a running server to deliver them).
+        const hash = await hashPassword(password);
+        const { revokeAccountSessions } = await import('../storage/oidc-adapter.ts');
+        const { recordOnly, CREDENTIAL_CHANGE, SESSION_REVOKED } = await import('../signals/index.ts');
+        return db.transaction(async (trx) => {
+          await updateUser(trx, user.id, { password }, async () => hash);
+          await recordOnly.forGrants(trx, CREDENTIAL_CHANGE, [{ user_id: user.id, event: { credential_type: 'password', change_type: 'update', initiating_entity: 'admin' } }]);
+          await recordOnly.forGrants(trx, SESSION_REVOKED, [{ user_id: user.id, event: { initiating_entity: 'admin', reason_admin: { en: 'password changed' } } }]);
+          return (await revokeAccountSessions(trx, user.id)).revoked;
+        });
       });
       io.out(json({ revoked }));
       return 0;
@@ -199,7 +206,7 @@ export const commands: Command[] = [
       'payload-hook-module': { type: 'string', value: '<path>', description: "this client's own payload hook module, such as hooks/mine.ts (relative to TESSERA_HOOKS_DIR)" },
       'payload-hook-failure': { type: 'string', values: ['closed', 'open'], description: 'when the hook fails: closed refuses the token, open issues it without hook claims (default: closed)' },
       'backchannel-logout-uri': { type: 'string', value: '<url>', description: 'where logout tokens are POSTed when a session of this client ends (OpenID Connect Back-Channel Logout)' },
-      'backchannel-logout-session-required': { type: 'string', values: ['true', 'false'], description: 'logout tokens and ID tokens carry sid (default: true)' },
+      'backchannel-logout-without-sid': { type: 'boolean', description: 'logout tokens and ID tokens leave out sid (backchannel_logout_session_required false; by default they carry it)' },
       ...outputOption,
     },
     async run(v, _p, io) {
@@ -216,8 +223,6 @@ export const commands: Command[] = [
       const backchannelUri = text(v, 'backchannel-logout-uri');
       const backchannelProblem = backchannelUri ? hookUrlProblem(backchannelUri, loadSettings().hookAddressPolicy) : undefined;
       if (backchannelProblem) throw new UsageError(`--backchannel-logout-uri ${backchannelProblem}`);
-      const sessionRequired = text(v, 'backchannel-logout-session-required');
-      if (sessionRequired !== undefined && sessionRequired !== 'true' && sessionRequired !== 'false') throw new UsageError('--backchannel-logout-session-required must be true or false');
       const method = v.public ? 'none' : ((v['auth-method'] as string | undefined) ?? undefined);
       const client = await withDatabase(io, (db) =>
         createClient(db, {
@@ -239,7 +244,7 @@ export const commands: Command[] = [
           introspection_signed_response_alg: v['introspection-signed-response-alg'] as NewClient['introspection_signed_response_alg'],
           payload_hook: payloadHook,
           backchannel_logout_uri: backchannelUri,
-          backchannel_logout_session_required: sessionRequired === undefined ? undefined : sessionRequired === 'true',
+          backchannel_logout_session_required: v['backchannel-logout-without-sid'] ? false : undefined,
         }),
       );
       if (output === 'env') io.out(envLines({ CLIENT_ID: client.client_id, CLIENT_SECRET: client.client_secret }));

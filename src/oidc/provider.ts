@@ -20,7 +20,7 @@ import { commitTokenRequests } from './token-unit-of-work.ts';
 import { acceptOrganizationSwitch } from './organization-switch.ts';
 import { addTokenClaimsToIdTokens } from './id-token-claims.ts';
 import type { TokenClaims } from './token-claims.ts';
-import { ADMIN_SCOPES, ALL_ORGANIZATIONS_SCOPE, HASURA_SCOPE, NO_PROVIDER_SCOPE, OPENID_SCOPES, ORGANIZATION_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
+import { ADMIN_SCOPES, SSF_SCOPE, ALL_ORGANIZATIONS_SCOPE, HASURA_SCOPE, NO_PROVIDER_SCOPE, OPENID_SCOPES, ORGANIZATION_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
 import { SIGNING_ALGS } from '../model/signing-alg.ts';
 import { corsForClient } from './cors.ts';
 import { loadExistingGrant } from './grant-loading.ts';
@@ -78,7 +78,7 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
     extraTokenClaims: (ctx, token) => tokenClaims.forAccessToken(ctx, token as never),
     // Scope-requested claims also go into the ID token (SPEC 3).
     conformIdTokenClaims: false,
-    scopes: [...OPENID_SCOPES, HASURA_SCOPE, ...ADMIN_SCOPES, NO_PROVIDER_SCOPE],
+    scopes: [...OPENID_SCOPES, HASURA_SCOPE, ...ADMIN_SCOPES, SSF_SCOPE, NO_PROVIDER_SCOPE],
     extraClientMetadata: { properties: extraClientMetadata },
     clientBasedCORS: corsForClient,
     loadExistingGrant: loadExistingGrant as Configuration['loadExistingGrant'],
