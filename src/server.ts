@@ -11,7 +11,7 @@ import { vacuumEmbedded } from './db/embedded-vacuum.ts';
 import { ensureAdminClient } from './bootstrap.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createSignOut } from './oidc/backchannel-logout.ts';
-import { createSignals } from './signals/index.ts';
+import { createSignals, purgeDeliveredSignals } from './signals/index.ts';
 import { createApp } from './http/app.ts';
 import { createMetrics } from './metrics.ts';
 import { createPasswords } from './auth/passwords.ts';
@@ -68,7 +68,7 @@ export async function startServer(
 
     const purge = async () => {
       try {
-        const removed = (await purgeExpired(db)) + (await purgeLoginFailures(db, settings.loginLimits.windowS));
+        const removed = (await purgeExpired(db)) + (await purgeLoginFailures(db, settings.loginLimits.windowS)) + (await purgeDeliveredSignals(db));
         if (removed) log.debug('expired rows purged', { removed });
         if (!('url' in settings.database)) await vacuumEmbedded(db);
       } catch (err) {

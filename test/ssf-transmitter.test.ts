@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { adminSuite } from './support/admin.ts';
 import { aUser, unique } from './support/fixtures.ts';
+import { purgeDeliveredSignals } from '../src/signals/index.ts';
 import { ALL_EVENTS, CLAIMS_CHANGE, CREDENTIAL_CHANGE, PUSH, SESSION_REVOKED, VERIFICATION, receiverClient, signInTo, ssf, ssfToken, startSetReceiver, verifySet } from './support/signals.ts';
 
 // Shared Signals transmitter (issue 14): receivers are clients that subscribe with a token of
@@ -214,4 +215,18 @@ test('nothing about the user ever reached the client they have no grant with; me
   assert.match(metrics, /tessera_ssf_events_queued_total\{event="session-revoked"\} \d+/);
   assert.match(metrics, /tessera_ssf_delivery_failures_total\{event="token-claims-change"\} [3-9]/);
   assert.match(metrics, /tessera_ssf_delivery_lag_seconds_count \d+/);
+});
+
+test('delivered events are purged a day after delivery; undelivered ones never are', async () => {
+  const db = suite.server.db;
+  const stream = [granted.stream_id];
+  const old = (await db('ssf_outbox').whereIn('stream_id', stream).whereNotNull('delivered_at').orderBy('id').first('id'))!;
+  await db('ssf_outbox').where({ id: old.id }).update({ delivered_at: db.raw("now() - interval '2 days'") });
+  const waiting = await db('ssf_outbox').insert({ jti: `test-${Date.now()}`, stream_id: stranger.stream_id, event_type: VERIFICATION, subject: JSON.stringify({ format: 'opaque', id: 'x' }), event: '{}', next_attempt_at: db.raw("now() + interval '1 hour'"), created_at: db.raw("now() - interval '3 days'") }).returning('id');
+  const before = Number((await db('ssf_outbox').count<{ n: number }[]>('* as n'))[0]!.n);
+  assert.ok((await purgeDeliveredSignals(db)) >= 1);
+  assert.equal(await db('ssf_outbox').where({ id: old.id }).first(), undefined);
+  assert.ok(await db('ssf_outbox').where({ id: waiting[0].id }).first(), 'an undelivered event stays, however old');
+  assert.ok(Number((await db('ssf_outbox').count<{ n: number }[]>('* as n'))[0]!.n) < before);
+  assert.equal(Number((await db('ssf_outbox').whereIn('stream_id', stream).count<{ n: number }[]>('* as n'))[0]!.n) > 0, true, 'recently delivered events are kept');
 });

@@ -70,3 +70,8 @@ export async function enqueueVerification(trx: Knex, streamId: string, state: st
     event: JSON.stringify(state === undefined ? {} : { state }),
   });
 }
+
+/** Delivered events are kept a day (for looking into a receiver's complaint), then deleted with the periodic purge. */
+export async function purgeDeliveredSignals(db: Knex): Promise<number> {
+  return db('ssf_outbox').where('delivered_at', '<', db.raw("now() - interval '1 day'")).delete();
+}
