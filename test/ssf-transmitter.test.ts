@@ -50,7 +50,7 @@ test('transmitter metadata', async () => {
   assert.equal(m.issuer, suite.server.issuer);
   assert.equal(m.jwks_uri, `${suite.server.issuer}/jwks`);
   assert.deepEqual(m.delivery_methods_supported, [PUSH]);
-  for (const e of ['configuration_endpoint', 'status_endpoint', 'verification_endpoint']) assert.ok(m[e].startsWith(`${suite.server.issuer}/ssf/`), e);
+  for (const e of ['configuration_endpoint', 'status_endpoint', 'verification_endpoint', 'add_subject_endpoint', 'remove_subject_endpoint']) assert.ok(m[e].startsWith(`${suite.server.issuer}/ssf/`), e);
   assert.ok(Array.isArray(m.authorization_schemes));
 });
 
@@ -201,6 +201,28 @@ test('a stream gets only the events it asked for', async () => {
   assert.equal((await suite.api('POST', `/users/${someone.id}/logout`)).status, 200);
   const got = await nextEvent(picky);
   assert.equal(got.type, SESSION_REVOKED, 'the claims change before it was never sent');
+});
+
+test('remove_subject stops events about a user on that stream; add_subject brings them back', async () => {
+  const issuer = suite.server.issuer;
+  const someone = await aUser(suite.server.db, PASSWORD);
+  await signInTo(issuer, granted, someone.username, PASSWORD, 'openid privileges');
+  const subject = { format: 'iss_sub', iss: issuer, sub: someone.id };
+  const removed = await ssf(issuer, granted.token, 'POST', '/ssf/subjects/remove', { stream_id: granted.stream_id, subject });
+  assert.equal(removed.status, 200);
+  assert.equal((await suite.api('PUT', `/users/${someone.id}/privileges`, { body: { profile: 'while removed', scope: '' } })).status, 200);
+  assert.equal((await ssf(issuer, granted.token, 'POST', '/ssf/subjects/add', { stream_id: granted.stream_id, subject })).status, 200);
+  assert.equal((await suite.api('PUT', `/users/${someone.id}/privileges`, { body: { profile: 'added again', scope: '' } })).status, 200);
+  // A stream's events are pushed in order: had the first been recorded, it would arrive first.
+  const got = await nextEvent(granted);
+  assert.equal(got.set.sub_id.sub, someone.id);
+  assert.deepEqual(got.event.claims, { user_profile: 'added again', user_scope: '' });
+
+  for (const bad of [{ ...subject, iss: 'https://elsewhere.example' }, { format: 'email', email: 'a@b.example' }, { format: 'iss_sub', iss: issuer }]) {
+    assert.equal((await ssf(issuer, granted.token, 'POST', '/ssf/subjects/remove', { stream_id: granted.stream_id, subject: bad })).status, 400, JSON.stringify(bad));
+  }
+  assert.equal((await ssf(issuer, granted.token, 'POST', '/ssf/subjects/remove', { stream_id: stranger.stream_id, subject })).status, 404, "another client's stream");
+  assert.equal(Number((await suite.server.db('ssf_excluded_subjects').where({ stream_id: granted.stream_id }).count<{ n: number }[]>('* as n'))[0]!.n), 0, 'refused requests excluded nobody');
 });
 
 test('nothing about the user ever reached the client they have no grant with; metrics count deliveries', async () => {

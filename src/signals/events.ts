@@ -34,7 +34,8 @@ export async function enqueueForGrants(trx: Knex, type: string, items: UserEvent
      select gen_random_uuid()::text, s.stream_id, ?, jsonb_build_object('format', 'iss_sub', 'sub', i.user_id), i.event
      from jsonb_to_recordset(?::jsonb) as i(user_id text, event jsonb)
      join ssf_streams s on s.status <> 'disabled' and s.events_requested @> to_jsonb(?::text)
-     where exists (
+     where not exists (select 1 from ssf_excluded_subjects x where x.stream_id = s.stream_id and x.user_id = i.user_id)
+     and exists (
        select 1 from oidc_payloads g
        where g.payload->>'accountId' = i.user_id and g.model = 'Grant' and g.payload->>'clientId' = s.client_id
          and (g.expires_at is null or g.expires_at > now())
@@ -54,8 +55,9 @@ export async function enqueueForClients(trx: Knex, type: string, userId: string,
      select gen_random_uuid()::text, s.stream_id, ?, jsonb_build_object('format', 'iss_sub', 'sub', ?::text), ?::jsonb
      from ssf_streams s
      where s.client_id in (select jsonb_array_elements_text(?::jsonb)) and s.status <> 'disabled' and s.events_requested @> to_jsonb(?::text)
+       and not exists (select 1 from ssf_excluded_subjects x where x.stream_id = s.stream_id and x.user_id = ?::text)
      returning id`,
-    [type, userId, JSON.stringify({ event_timestamp: now(), ...event }), JSON.stringify(clientIds), type],
+    [type, userId, JSON.stringify({ event_timestamp: now(), ...event }), JSON.stringify(clientIds), type, userId],
   )) as { rows: unknown[] };
   return result.rows.length;
 }

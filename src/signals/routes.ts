@@ -9,8 +9,8 @@ import { readJson } from '../admin/json-body.ts';
 import { Problem, problems } from '../admin/problem.ts';
 import { hookUrlProblem, type AddressPolicy } from '../hooks/address-policy.ts';
 import { EVENTS_SUPPORTED, enqueueVerification } from './events.ts';
-import { NewStream, PUSH, StatusUpdate, StreamPatch, StreamReplace, VerificationRequest, eventsDelivered } from './schema.ts';
-import { createStream, deleteStream, findStreamOfClient, setStreamStatus, updateStream, type Stream } from './streams.ts';
+import { NewStream, PUSH, StatusUpdate, StreamPatch, StreamReplace, SubjectRequest, VerificationRequest, eventsDelivered } from './schema.ts';
+import { createStream, deleteStream, excludeSubject, findStreamOfClient, setStreamStatus, updateStream, type Stream } from './streams.ts';
 
 const PREFIX = '/ssf';
 
@@ -24,6 +24,8 @@ export function transmitterMetadata(issuer: string) {
     configuration_endpoint: `${issuer}${PREFIX}/stream`,
     status_endpoint: `${issuer}${PREFIX}/status`,
     verification_endpoint: `${issuer}${PREFIX}/verify`,
+    add_subject_endpoint: `${issuer}${PREFIX}/subjects/add`,
+    remove_subject_endpoint: `${issuer}${PREFIX}/subjects/remove`,
     authorization_schemes: [{ spec_urn: 'urn:ietf:rfc:6749' }],
     default_subjects: 'ALL',
   };
@@ -163,6 +165,20 @@ export function signalsRouter(deps: { provider: Provider; db: Database; addressP
     nudge();
     ctx.status = 204;
   });
+
+  // Every user with a grant with the client is a subject by default; these exclude one or include them again.
+  // A subject Tessera does not know is accepted as well (SSF 1.0 allows it): the answer never tells
+  // a receiver whether a user exists.
+  for (const [path, excluded] of [['/subjects/remove', true], ['/subjects/add', false]] as const) {
+    router.post(path, async (ctx) => {
+      const request = SubjectRequest.parse(await readJson(ctx));
+      if (request.subject.iss !== issuer) throw new Problem(400, 'Invalid request', `subjects of this transmitter have iss ${issuer}`, [{ path: '/subject/iss', message: 'not this issuer' }]);
+      const s = await mine(ctx.state.receiver, request.stream_id);
+      await excludeSubject(db, s.stream_id, request.subject.sub, excluded);
+      ctx.status = 200;
+      ctx.body = '';
+    });
+  }
 
   router.all('/{*rest}', () => {
     throw new Problem(404, 'Not found', 'no such stream management resource');

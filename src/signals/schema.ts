@@ -48,3 +48,10 @@ export const VerificationRequest = z.object({
 
 /** The event types a stream will get: what it asked for that Tessera transmits. */
 export const eventsDelivered = (requested: string[]) => requested.filter((e) => (EVENTS_SUPPORTED as readonly string[]).includes(e));
+
+/** add_subject and remove_subject (SSF 1.0 section 8.1.3): users are named as RFC 9493 iss_sub subjects. */
+export const SubjectRequest = z.object({
+  stream_id: z.string().min(1).max(100),
+  subject: z.object({ format: z.literal('iss_sub', { message: 'subjects are iss_sub: {format, iss, sub}' }), iss: z.string().min(1).max(2000), sub: z.string().min(1).max(200) }),
+  verified: z.boolean().optional(),
+});

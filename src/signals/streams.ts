@@ -84,3 +84,9 @@ export async function setStreamStatus(db: Database, clientId: string, streamId: 
 export async function deleteStream(db: Database, clientId: string, streamId: string): Promise<boolean> {
   return (await db('ssf_streams').where({ client_id: clientId, stream_id: streamId }).delete()) > 0;
 }
+
+/** remove_subject: the stream hears nothing more about the user. add_subject: it does again. */
+export async function excludeSubject(db: Database, streamId: string, userId: string, excluded: boolean): Promise<void> {
+  if (excluded) await db('ssf_excluded_subjects').insert({ stream_id: streamId, user_id: userId }).onConflict(['stream_id', 'user_id']).ignore();
+  else await db('ssf_excluded_subjects').where({ stream_id: streamId, user_id: userId }).delete();
+}
