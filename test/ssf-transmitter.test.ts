@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { adminSuite } from './support/admin.ts';
 import { aUser, unique } from './support/fixtures.ts';
+import { UserAgent } from './support/browserless.ts';
 import { purgeDeliveredSignals } from '../src/signals/index.ts';
 import { ALL_EVENTS, CLAIMS_CHANGE, CREDENTIAL_CHANGE, PUSH, SESSION_REVOKED, VERIFICATION, receiverClient, signInTo, ssf, ssfToken, startSetReceiver, verifySet } from './support/signals.ts';
 
@@ -170,6 +171,30 @@ test('a password change: credential-change and session-revoked; admin logout: se
   assert.equal(revoked.type, SESSION_REVOKED);
   assert.equal(revoked.event.initiating_entity, 'admin');
   assert.equal(revoked.set.sub_id.sub, user.id);
+});
+
+test('RP-initiated logout, disabling and deleting a user: session-revoked', async () => {
+  const issuer = suite.server.issuer;
+  const someone = await aUser(suite.server.db, PASSWORD);
+  const agent = new UserAgent();
+  const tokens = await signInTo(issuer, granted, someone.username, PASSWORD, 'openid', agent);
+  const page = await agent.follow(`${issuer}/session/end?id_token_hint=${tokens.id_token}`, issuer);
+  await agent.submit(page.url, page.body!, /id="op.logoutForm"/, { logout: 'yes' }, issuer);
+  let got = await nextEvent(granted);
+  assert.equal(got.type, SESSION_REVOKED);
+  assert.equal(got.set.sub_id.sub, someone.id);
+  assert.equal(got.event.initiating_entity, 'user');
+
+  for (const change of ['disable', 'delete'] as const) {
+    const other = await aUser(suite.server.db, PASSWORD);
+    await signInTo(issuer, granted, other.username, PASSWORD, 'openid');
+    const res = change === 'disable' ? await suite.api('PATCH', `/users/${other.id}`, { body: { enabled: false } }) : await suite.api('DELETE', `/users/${other.id}`);
+    assert.ok(res.status === 200 || res.status === 204, `${change}: ${res.status}`);
+    got = await nextEvent(granted);
+    assert.equal(got.type, SESSION_REVOKED, change);
+    assert.equal(got.set.sub_id.sub, other.id, change);
+    assert.deepEqual(got.event.reason_admin, { en: change === 'disable' ? 'user disabled' : 'user deleted' });
+  }
 });
 
 test('a receiver that keeps failing is paused with its status visible; enabled again, it gets what was held', async () => {

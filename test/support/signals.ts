@@ -66,10 +66,10 @@ export async function verifySet(issuer: string, token: string, audience: string)
 }
 
 /** Signs the user in to the client (first party: no consent), so the user holds a grant with it. */
-export async function signInTo(issuer: string, client: { client_id: string; client_secret: string }, username: string, password: string, scope: string) {
+export async function signInTo(issuer: string, client: { client_id: string; client_secret: string }, username: string, password: string, scope: string, agent = new UserAgent()) {
   const rp = await relyingParty(issuer, client.client_id, client.client_secret);
   const { url, verifier, state } = await authorizationRequest(rp, { scope });
-  const landed = await signIn(url, issuer, username, password, new UserAgent());
+  const landed = await signIn(url, issuer, username, password, agent);
   return oidc.authorizationCodeGrant(rp, new URL(landed.url), { pkceCodeVerifier: verifier, expectedState: state });
 }
 
