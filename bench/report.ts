@@ -78,6 +78,10 @@ export function checkTargets(r: Results): TargetCheck[] {
       if (refresh && brefresh && server === 'tessera-postgresql') {
         out.push({ target: 'refresh with organization + privileges (PostgreSQL): ≥ 0.6× baseline refresh', server, connections: c, value: `${(refresh.rps / brefresh.rps).toFixed(2)}×${cpuRatio(refresh, brefresh)}`, pass: refresh.rps >= 0.6 * brefresh.rps });
       }
+      if (refresh && brefresh && server === 'tessera-pglite' && c === 50) {
+        const pass = refresh.rps >= 0.3 * brefresh.rps && refresh.p99 <= 150;
+        out.push({ target: 'refresh on the embedded database: ≥ 0.3× baseline refresh, p99 ≤ 150 ms', server, connections: c, value: `${(refresh.rps / brefresh.rps).toFixed(2)}×, p99 ${refresh.p99} ms`, pass });
+      }
       const mod = find(r, server, 'refresh+module_hook', c);
       if (refresh && mod) {
         const cost = 1 - mod.rps / refresh.rps;
@@ -108,7 +112,22 @@ function cpuRatio(row: RunRow, base: RunRow): string {
 const cpuCell = (ms: number | undefined) => (ms === undefined ? '—' : ms.toFixed(2));
 const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-export function markdown(r: Results): string {
+/** Each Tessera measurement of this run beside the same one in an earlier run (`--before`). */
+function comparison(before: { file: string; results: Results }, r: Results): string[] {
+  const lines = [`Against [${before.file}](../${before.file}) (${before.results.date.slice(0, 10)}): ratio to the baseline of each run, and CPU per request (server + PostgreSQL).`, ''];
+  lines.push('| server | scenario | connections | × baseline before | × baseline now | CPU ms/req before | CPU ms/req now |');
+  lines.push('|---|---|--:|--:|--:|--:|--:|');
+  const cpu = (row: RunRow) => (row.cpuMsPerRequest === undefined ? '—' : (row.cpuMsPerRequest + (row.postgresCpuMsPerRequest ?? 0)).toFixed(2));
+  for (const row of r.runs) {
+    if (row.server === 'baseline' || row.pairedWith) continue;
+    const old = find(before.results, row.server, row.scenario, row.connections);
+    if (!old) continue;
+    lines.push(`| ${row.server} | ${row.scenario} | ${row.connections} | ${ratioToBaseline(before.results, old)?.toFixed(2) ?? '—'} | ${ratioToBaseline(r, row)?.toFixed(2) ?? '—'} | ${cpu(old)} | ${cpu(row)} |`);
+  }
+  return lines;
+}
+
+export function markdown(r: Results, before?: { file: string; results: Results }): string {
   const lines: string[] = [];
   lines.push(`Run of ${r.date}${r.options.quick ? ' (`--quick`: short, for direction only)' : ''}, ${r.options.durationS} s per measurement.`);
   lines.push('');
@@ -126,6 +145,7 @@ export function markdown(r: Results): string {
   lines.push('| target | server | connections | measured | |');
   lines.push('|---|---|--:|--:|---|');
   for (const t of checkTargets(r)) lines.push(`| ${t.target} | ${t.server} | ${t.connections} | ${t.value} | ${t.pass ? 'pass' : '**miss**'} |`);
+  if (before) lines.push('', ...comparison(before, r));
   return lines.join('\n');
 }
 
@@ -133,12 +153,12 @@ export const START = '<!-- bench:generated:start (written by `npm run bench`; do
 export const END = '<!-- bench:generated:end -->';
 
 /** Replaces the generated part of the doc, between the markers. */
-export function writeDoc(docPath: string, r: Results, resultsFile: string): void {
+export function writeDoc(docPath: string, r: Results, resultsFile: string, before?: { file: string; results: Results }): void {
   const doc = readFileSync(docPath, 'utf8');
   const a = doc.indexOf(START);
   const b = doc.indexOf(END);
   if (a < 0 || b < a) throw new Error(`${docPath} has no generated section markers`);
-  const generated = `${START}\n\nFrom [${resultsFile}](../${resultsFile}).\n\n${markdown(r)}\n\n${END}`;
+  const generated = `${START}\n\nFrom [${resultsFile}](../${resultsFile}).\n\n${markdown(r, before)}\n\n${END}`;
   writeFileSync(docPath, doc.slice(0, a) + generated + doc.slice(b + END.length));
 }
 

@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     'skip-pglite': { type: 'boolean', default: false },
     'tessera-root': { type: 'string' },
     label: { type: 'string' },
+    before: { type: 'string', default: 'bench/results/2026-11-24-vm-round3.json' },
   },
 });
 
@@ -336,7 +337,8 @@ async function main() {
   writeFileSync(path.join(ROOT, file), JSON.stringify(results, null, 2) + '\n');
   log(`results in ${file}`);
   if (!args['no-doc'] && !args.only) {
-    writeDoc(path.join(ROOT, 'docs/benchmarks.md'), results, file);
+    const before = args.before ? { file: args.before, results: JSON.parse(readFileSync(path.join(ROOT, args.before), 'utf8')) as Results } : undefined;
+    writeDoc(path.join(ROOT, 'docs/benchmarks.md'), results, file, before);
     log('docs/benchmarks.md updated');
   }
   log(`done in ${Math.round((Date.now() - started) / 1000)} s`);

@@ -13,6 +13,7 @@ import { createProvider } from './oidc/provider.ts';
 import { createSignOut } from './oidc/backchannel-logout.ts';
 import { createSignals, purgeDeliveredSignals } from './signals/index.ts';
 import { createApp } from './http/app.ts';
+import { brandFor } from './interactions/brand.ts';
 import { createMetrics } from './metrics.ts';
 import { createPasswords } from './auth/passwords.ts';
 import { createHookRunner } from './hooks/runner.ts';
@@ -60,11 +61,12 @@ export async function startServer(
     const metrics = createMetrics();
     const hooks = createHookRunner({ hooksDir: settings.hooksDir, log, metrics, now: () => Date.now(), addressPolicy: settings.hookAddressPolicy });
     const tokenClaims = createTokenClaims({ db, log, metrics, hooks, globalHook: settings.payloadHook, maxTokenBytes: settings.maxTokenBytes });
-    const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy, tokenClaims, keysRefreshS: settings.keysRefreshS, outboundPolicy: settings.hookAddressPolicy });
+    const brand = brandFor(settings.brand, settings.issuer);
+    const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy, tokenClaims, keysRefreshS: settings.keysRefreshS, brand, outboundPolicy: settings.hookAddressPolicy });
     await registerKnownOrganizations(provider, db);
     const transmitter = createSignals({ provider, db, log, metrics, addressPolicy: settings.hookAddressPolicy, delivery: { ...settings.signals, leaseS: 60, keysRefreshS: settings.keysRefreshS } });
     const signals = transmitter.signals;
-    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, maxProfileBytes: settings.maxProfileBytes, signals, signalsHttp: transmitter.http, signOut: createSignOut(provider, db, log, signals), metricsToken: settings.metricsToken, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy });
+    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, maxProfileBytes: settings.maxProfileBytes, signals, signalsHttp: transmitter.http, signOut: createSignOut(provider, db, log, signals), metricsToken: settings.metricsToken, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy, brand });
 
     const purge = async () => {
       try {

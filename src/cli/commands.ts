@@ -28,7 +28,7 @@ const ALGS = SigningAlg.options;
 async function withDatabase<T>(io: Io, fn: (db: Database, hashPassword: HashPassword) => Promise<T>): Promise<T> {
   const settings = loadSettings();
   sayDataDir(settings.database, io);
-  const db = connectDatabase(settings.database, { poolMax: 2 });
+  const db = connectDatabase(settings.database, { poolMax: 2, joinRunning: true });
   try {
     await migrateLatest(db);
     return await fn(db, createPasswords(settings.passwords).hash);
@@ -96,7 +96,7 @@ export const commands: Command[] = [
     options: {},
     async run(_v, _p, io) {
       const settings = loadSettings();
-      const db = connectDatabase(settings.database, { poolMax: 2 });
+      const db = connectDatabase(settings.database, { poolMax: 2, joinRunning: true });
       try {
         const applied = await migrateLatest(db);
         io.out(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
@@ -183,7 +183,8 @@ export const commands: Command[] = [
     summary: 'register a client; prints its secret once',
     usage:
       'tessera client add --name "My app" --redirect-uri https://app.example/cb [--grant-types authorization_code,refresh_token] [--public] [--application-type web|native] ' +
-      '[--allowed-origin https://spa.example] [--first-party] [--id-token-signed-response-alg ES256|RS256] [--userinfo-signed-response-alg ES256|RS256] [--introspection-signed-response-alg ES256|RS256] [--backchannel-logout-uri https://app.example/logout] [--output json|env]',
+      '[--allowed-origin https://spa.example] [--first-party] [--id-token-signed-response-alg ES256|RS256] [--userinfo-signed-response-alg ES256|RS256] [--introspection-signed-response-alg ES256|RS256] ' +
+      '[--logo-uri https://app.example/logo.png] [--client-uri https://app.example] [--policy-uri <url>] [--tos-uri <url>] [--backchannel-logout-uri https://app.example/logout] [--output json|env]',
     options: {
       'client-id': { type: 'string', value: '<id>', description: 'the client_id to use (letters, digits and . _ ~ -, 3 to 128); generated when left out' },
       name: { type: 'string', value: '<text>', required: true, description: 'the application name users see on the consent page' },
@@ -207,6 +208,10 @@ export const commands: Command[] = [
       'payload-hook-failure': { type: 'string', values: ['closed', 'open'], description: 'when the hook fails: closed refuses the token, open issues it without hook claims (default: closed)' },
       'backchannel-logout-uri': { type: 'string', value: '<url>', description: 'where logout tokens are POSTed when a session of this client ends (OpenID Connect Back-Channel Logout)' },
       'backchannel-logout-without-sid': { type: 'boolean', description: 'logout tokens and ID tokens leave out sid (backchannel_logout_session_required false; by default they carry it)' },
+      'logo-uri': { type: 'string', value: '<url>', description: "the application's logo, shown on the sign-in and consent pages (https; http only on loopback or localhost)" },
+      'client-uri': { type: 'string', value: '<url>', description: "the application's home page, linked from its name on the pages (https; http only on loopback or localhost)" },
+      'policy-uri': { type: 'string', value: '<url>', description: "the application's privacy policy, linked from the pages (https; http only on loopback or localhost)" },
+      'tos-uri': { type: 'string', value: '<url>', description: "the application's terms of service, linked from the pages (https; http only on loopback or localhost)" },
       ...outputOption,
     },
     async run(v, _p, io) {
@@ -245,6 +250,10 @@ export const commands: Command[] = [
           payload_hook: payloadHook,
           backchannel_logout_uri: backchannelUri,
           backchannel_logout_session_required: v['backchannel-logout-without-sid'] ? false : undefined,
+          logo_uri: v['logo-uri'] as string | undefined,
+          client_uri: v['client-uri'] as string | undefined,
+          policy_uri: v['policy-uri'] as string | undefined,
+          tos_uri: v['tos-uri'] as string | undefined,
         }),
       );
       if (output === 'env') io.out(envLines({ CLIENT_ID: client.client_id, CLIENT_SECRET: client.client_secret }));
@@ -256,11 +265,12 @@ export const commands: Command[] = [
   {
     path: ['resource-server', 'add'],
     summary: 'register a resource server (an API that accepts access tokens for its identifier)',
-    usage: 'tessera resource-server add --identifier https://api.example.com [--audience api] [--scopes "read write"] [--format jwt|opaque] [--signing-alg ES256|RS256] [--ttl 3600]',
+    usage: 'tessera resource-server add --identifier https://api.example.com [--audience api] [--name "Orders API"] [--description "read your orders"] [--scopes "read write"] [--format jwt|opaque] [--signing-alg ES256|RS256] [--ttl 3600]',
     options: {
       identifier: { type: 'string', value: '<url>', required: true, description: 'the URL or URN apps name as resource= to get tokens for this API' },
       audience: { type: 'string', value: '<text>', description: 'the aud claim of its access tokens (default: the identifier)' },
       name: { type: 'string', value: '<text>', description: 'a name for people, shown on the consent page' },
+      description: { type: 'string', value: '<text>', description: 'what its scopes give, in words, shown on the consent page after its name (default: the scope names)' },
       scopes: { type: 'string', value: '<list>', separator: 'comma or space', description: 'the scopes this API defines' },
       format: { type: 'string', values: ['jwt', 'opaque'], description: 'access token format: a signed JWT, or an opaque string checked by introspection (default: jwt)' },
       'signing-alg': { type: 'string', values: ALGS, description: 'how its JWT access tokens are signed (default: ES256)' },
@@ -273,6 +283,7 @@ export const commands: Command[] = [
           identifier,
           audience: v.audience as string | undefined,
           name: v.name as string | undefined,
+          description: v.description as string | undefined,
           scopes: list(v.scopes),
           access_token_format: v.format as 'jwt' | 'opaque' | undefined,
           signing_alg: v['signing-alg'] as NewResourceServer['signing_alg'],
@@ -364,12 +375,7 @@ export const commands: Command[] = [
         return rotateSigningKeys(db);
       });
       io.out(json({ added: kids }));
-      // The embedded database is one process's: no server runs beside this command, so none picks the keys up.
-      io.err(
-        'url' in loadSettings().database
-          ? 'Running instances sign with the new keys within TESSERA_KEYS_REFRESH_S (60 s by default), no restart needed.'
-          : 'The next start publishes and signs with the new keys (the embedded database serves one process at a time).',
-      );
+      io.err('Running instances sign with the new keys within TESSERA_KEYS_REFRESH_S (60 s by default), no restart needed.');
       return 0;
     },
   },

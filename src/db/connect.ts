@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
-import { PGliteClient } from './pglite-client.ts';
+import { dataDirOwner } from './data-dir-lock.ts';
+import { EMBEDDED_PORT, startEmbeddedServer, type EmbeddedServer } from './embedded/thread.ts';
 import { disablePreparedStatements } from './prepared.ts';
 
 // Same results from both drivers: int8 (counts, sums) as numbers rather than strings.
@@ -13,10 +14,22 @@ const quiet = { warn() {}, error() {}, deprecate() {}, debug() {} };
 
 export type DatabaseTarget = { url: string } | { dataDir: string };
 
+type ConnectOptions = {
+  poolMax?: number;
+  timeoutMs?: number;
+  statementTimeoutMs?: number;
+  preparedStatements?: boolean;
+  onDataDirTightened?: (paths: string[]) => void;
+  /** Embedded: when a server already runs on the folder, use its database rather than refuse (the CLI). */
+  joinRunning?: boolean;
+};
+
 // How much longer than statement_timeout the client waits for an answer: normally the server
 // cancels the statement first (57014) and the connection stays usable; the client-side deadline is
 // for a server that cannot answer at all (frozen, or its host gone silent).
 const CLIENT_MARGIN_MS = 1000;
+
+
 
 /**
  * Opens the database: PostgreSQL through `pg` when a URL is given, else embedded PGlite in a folder.
@@ -27,7 +40,7 @@ const CLIENT_MARGIN_MS = 1000;
  */
 export function connectDatabase(
   target: DatabaseTarget,
-  options: { poolMax?: number; timeoutMs?: number; statementTimeoutMs?: number; preparedStatements?: boolean; onDataDirTightened?: (paths: string[]) => void } = {},
+  options: ConnectOptions = {},
 ): Database {
   if ('url' in target) {
     const timeoutMs = options.timeoutMs ?? 5000;
@@ -48,15 +61,48 @@ export function connectDatabase(
     if (options.preparedStatements === false) disablePreparedStatements(db);
     return db;
   }
-  return knexFactory({
-    client: PGliteClient as unknown as typeof Knex.Client,
-    connection: {},
-    dataDir: target.dataDir,
-    // The embedded folder is made private (0700/0600) before it opens; what was wider is reported here.
-    onDataDirTightened: options.onDataDirTightened,
+  return connectEmbedded(target.dataDir, options);
+}
+
+/**
+ * The embedded database through the same `pg` driver as PostgreSQL: the database runs in a worker
+ * thread started at the first connection (src/db/embedded/), or, for the CLI beside a running
+ * server, is that server's. One backend serves everything, so one connection is all a pool needs.
+ */
+function connectEmbedded(dataDir: string, options: ConnectOptions): Database {
+  let server: Promise<EmbeddedServer> | undefined;
+  const db = knexFactory({
+    client: 'pg',
+    connection: async () => {
+      const running = options.joinRunning ? dataDirOwner(dataDir) : undefined;
+      if (running) {
+        // Its own connection holds the names of the prepared statements in the one backend.
+        disablePreparedStatements(db);
+        return { host: running.socketDir, port: EMBEDDED_PORT, user: 'postgres', database: 'postgres' };
+      }
+      server ??= startEmbeddedServer(dataDir, options.onDataDirTightened).catch((err: unknown) => {
+        server = undefined;
+        throw err;
+      });
+      const { host, port } = await server;
+      return { host, port, user: 'postgres', database: 'postgres' };
+    },
+    pool: { min: 0, max: 1 },
     acquireConnectionTimeout: 60000,
     log: quiet,
-  } as Knex.Config);
+  });
+  if (options.preparedStatements === false) disablePreparedStatements(db);
+  // Closing the database also stops its thread (PGlite writes what it holds) and frees the folder.
+  const client = db.client as { destroy(callback?: (err?: unknown) => void): Promise<void> };
+  const destroyPool = client.destroy.bind(client);
+  client.destroy = async (callback) => {
+    await destroyPool();
+    const started = server;
+    server = undefined;
+    if (started) await (await started.catch(() => undefined))?.close();
+    callback?.();
+  };
+  return db;
 }
 
 type PgConnection = { query: (...args: unknown[]) => unknown; __knex__disposed?: unknown; connection?: { stream?: { destroy(): void } } };
