@@ -66,7 +66,7 @@ export async function startServer(
     await registerKnownOrganizations(provider, db);
     const transmitter = createSignals({ provider, db, log, metrics, addressPolicy: settings.hookAddressPolicy, delivery: { ...settings.signals, leaseS: 60, keysRefreshS: settings.keysRefreshS } });
     const signals = transmitter.signals;
-    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, maxProfileBytes: settings.maxProfileBytes, signals, signalsHttp: transmitter.http, signOut: createSignOut(provider, db, log, signals), metricsToken: settings.metricsToken, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy, brand });
+    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, maxProfileBytes: settings.maxProfileBytes, signals, signalsHttp: transmitter.http, signOut: createSignOut(provider, db, signals), metricsToken: settings.metricsToken, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy, brand });
 
     const purge = async () => {
       try {

@@ -163,15 +163,15 @@ export const commands: Command[] = [
       const revoked = await withDatabase(io, async (db, hashPassword) => {
         const user = await resolveUser(db, ref);
         // Whoever knew the old password is signed out, as with the admin API, and Shared Signals
-        // streams hear it (the events wait in the outbox for a running server to deliver them).
+        // streams and back-channel logout URIs hear it (the rows wait in the outbox for a running server to deliver them).
         const hash = await hashPassword(password);
-        const { revokeAccountSessions } = await import('../storage/oidc-adapter.ts');
-        const { recordOnly, CREDENTIAL_CHANGE, SESSION_REVOKED } = await import('../signals/index.ts');
+        // Back-channel logout tokens are recorded in the same transaction, from the sessions as they are deleted.
+        const { signOutInTransaction } = await import('../oidc/backchannel-logout.ts');
+        const { recordOnly, CREDENTIAL_CHANGE } = await import('../signals/index.ts');
         return db.transaction(async (trx) => {
           await updateUser(trx, user.id, { password }, async () => hash);
           await recordOnly.forGrants(trx, CREDENTIAL_CHANGE, [{ user_id: user.id, event: { credential_type: 'password', change_type: 'update', initiating_entity: 'admin' } }]);
-          await recordOnly.forGrants(trx, SESSION_REVOKED, [{ user_id: user.id, event: { initiating_entity: 'admin', reason_admin: { en: 'password changed' } } }]);
-          return (await revokeAccountSessions(trx, user.id)).revoked;
+          return (await signOutInTransaction(trx, recordOnly, user.id, 'password changed')).revoked;
         });
       });
       io.out(json({ revoked }));

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { purgeSentLogouts } from './backchannel.ts';
 
 /** CAEP 1.0 and SSF 1.0 event types Tessera transmits. */
 export const TOKEN_CLAIMS_CHANGE = 'https://schemas.openid.net/secevent/caep/event-type/token-claims-change';
@@ -73,7 +74,7 @@ export async function enqueueVerification(trx: Knex, streamId: string, state: st
   });
 }
 
-/** Delivered events are kept a day (for looking into a receiver's complaint), then deleted with the periodic purge. */
+/** Delivered events (and sent or given-up logout tokens) are kept a day (for looking into a receiver's complaint), then deleted with the periodic purge. */
 export async function purgeDeliveredSignals(db: Knex): Promise<number> {
-  return db('ssf_outbox').where('delivered_at', '<', db.raw("now() - interval '1 day'")).delete();
+  return (await db('ssf_outbox').where('delivered_at', '<', db.raw("now() - interval '1 day'")).delete()) + (await purgeSentLogouts(db));
 }

@@ -11,6 +11,7 @@ import { signalsRouter, transmitterMetadata } from './routes.ts';
 import { signalSessionEnd } from './session-end.ts';
 
 export * from './events.ts';
+export { recordLogouts, noticesOf, BACKCHANNEL_LOGOUT } from './backchannel.ts';
 
 /**
  * The Shared Signals transmitter, in one place: what the rest of Tessera calls to record an event
@@ -39,7 +40,7 @@ export function createSignals(deps: { provider: Provider; db: Database; log: Log
     if (n) metrics.signalsQueued.inc({ event: type.slice(type.lastIndexOf('/') + 1) }, n);
     return n;
   };
-  const worker = deps.delivery.enabled ? startDelivery({ db, issuer: provider.issuer, log, metrics, settings: deps.delivery }) : undefined;
+  const worker = deps.delivery.enabled ? startDelivery({ db, issuer: provider.issuer, log, metrics, settings: deps.delivery, addressPolicy: deps.addressPolicy }) : undefined;
   const nudge = () => worker?.nudge();
   const router = signalsRouter({ provider, db, addressPolicy: deps.addressPolicy, nudge });
   const routes = router.routes() as unknown as Koa.Middleware;
