@@ -101,6 +101,7 @@ test('admin logout sends each client of the session a logout token whose sid mat
     assert.deepEqual(got.events, { [BACKCHANNEL_EVENT]: {} });
     assert.equal(typeof got.jti, 'string');
     assert.equal(got.nonce, undefined, 'a logout token never carries a nonce');
+    await sentOnce(client.client_id, path, got);
   }
   assert.ok(other.client_id);
   // Checked at the end of the file too: nothing ever reached the client the user never signed in to.
@@ -118,7 +119,19 @@ test('RP-initiated logout at /session/end sends the logout token', async () => {
   const got = await verify((await next('/rp')).token, client.client_id);
   assert.equal(got.sub, user.id);
   assert.equal(got.sid, claims.sid);
+  await sentOnce(client.client_id, '/rp', got);
 });
+
+/**
+ * One path: the token that arrived is the one recorded in the outbox, and no
+ * other reached the RP (oidc-provider's own one-attempt send at /session/end would have come first).
+ */
+async function sentOnce(clientId: string, path: string, got: JWTPayload) {
+  const rows = await suite.server.db('backchannel_outbox').where({ client_id: clientId }).select('jti');
+  assert.equal(rows.length, 1, 'one logout recorded');
+  assert.equal(rows[0]!.jti, got.jti, 'the token received is the recorded one');
+  assert.equal(arrived.filter((a) => a.path === path).length, 0, 'no second token reached the RP');
+}
 
 test('disabling, a new password and deletion each sign the user out by back channel', async () => {
   const client = await aLogoutClient('/user-changes');
