@@ -1,3 +1,4 @@
+import type dns from 'node:dns';
 import got from 'got';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import type { Database } from '../db/connect.ts';
@@ -66,9 +67,19 @@ const LOGOUT_TOKEN_TTL_S = 120;
  * a 2xx marks it delivered, anything else schedules a retry with exponential backoff, and a stream
  * whose deliveries keep failing is paused with the reason in its status.
  */
-export function startDelivery(deps: { db: Database; issuer: string; log: Logger; metrics: Metrics; settings: DeliverySettings; addressPolicy: AddressPolicy }) {
+export function startDelivery(deps: {
+  db: Database;
+  issuer: string;
+  log: Logger;
+  metrics: Metrics;
+  settings: DeliverySettings;
+  /** Where receivers and back-channel logout URIs may be reached (TESSERA_HOOK_ALLOWED_HOSTS), checked at each call. */
+  addressPolicy: AddressPolicy;
+  /** How names are resolved (tests); dns.lookup otherwise. */
+  resolve?: typeof dns.lookup;
+}) {
   const { db, issuer, log, metrics, settings, addressPolicy } = deps;
-  const lookup = guardedLookup(addressPolicy);
+  const lookup = guardedLookup(addressPolicy, deps.resolve);
   let keys: { at: number; list: Array<{ alg: string; kid: string; privateKey: CryptoKey | Uint8Array }> } | undefined;
   let stopped = false;
   let running: Promise<void> | undefined;
