@@ -10,7 +10,7 @@ import type dns from 'node:dns';
 import { adminSuite } from './support/admin.ts';
 import { PUSH, receiverClient, ssf, ssfToken, startSetReceiver } from './support/signals.ts';
 import { REDIRECT_URI } from './support/fixtures.ts';
-import { startDelivery } from '../src/signals/delivery.ts';
+import { LOGOUT_MAX_ATTEMPTS, startDelivery } from '../src/signals/delivery.ts';
 import { recordLogouts } from '../src/signals/backchannel.ts';
 import { parseAllowedHosts, PUBLIC_ONLY, type AddressPolicy } from '../src/hooks/address-policy.ts';
 import { createLogger } from '../src/log.ts';
@@ -72,4 +72,26 @@ test('a stream endpoint and a back-channel logout URI whose names resolve to a r
   const logouts = receiver.received.filter((d) => d.path === '/logout');
   assert.equal(logouts.length, 1);
   assert.ok(new URLSearchParams(logouts[0]!.token).get('logout_token'), 'a logout token was POSTed');
+});
+
+test('a logout token the RP keeps refusing is retried, then given up after 10 attempts with the reason kept', async () => {
+  const allowed = (parseAllowedHosts('127.0.0.1') as { policy: AddressPolicy }).policy;
+  receiver.failing.add('/always-500');
+  const created = await suite.api('POST', '/clients', { body: { client_name: 'Broken RP', redirect_uris: [REDIRECT_URI], scope: 'openid', backchannel_logout_uri: `${receiver.base}/always-500` } });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  const clientId = created.json.client_id as string;
+  assert.equal(await recordLogouts(suite.server.db, [{ client_id: clientId, sub: 'gone-user', sid: 'gone-sid' }]), 1);
+  const row = () => suite.server.db('backchannel_outbox').where({ client_id: clientId }).first();
+  for (let attempt = 1; attempt <= LOGOUT_MAX_ATTEMPTS; attempt++) {
+    await deliverOnce(allowed);
+    const r = await row();
+    assert.equal(r.attempts, attempt);
+    assert.equal(r.last_error, 'receiver answered 500');
+    assert.equal(Boolean(r.given_up_at), attempt === LOGOUT_MAX_ATTEMPTS, `given up only after attempt ${LOGOUT_MAX_ATTEMPTS} (now ${attempt})`);
+    // Due again at once rather than after its backoff.
+    await suite.server.db('backchannel_outbox').where({ client_id: clientId }).update({ next_attempt_at: suite.server.db.fn.now() });
+  }
+  await deliverOnce(allowed);
+  assert.equal((await row()).attempts, LOGOUT_MAX_ATTEMPTS, 'a given-up row is not tried again');
+  assert.equal((await row()).delivered_at, null);
 });
