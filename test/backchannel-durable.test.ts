@@ -2,7 +2,8 @@
  * Back-channel logout is durable (issue 14): `tessera user password`, run while the server is up (on
  * the embedded database, beside it through the server's own database; on PostgreSQL, on the same
  * database), records the logout in its transaction, and the server's delivery worker sends the
- * logout token, retrying while the RP fails: the RP answers 500 twice, then 200.
+ * logout token, retrying while the RP fails: the RP answers 500 twice, then 200. A logout recorded by
+ * an instance that stopped before sending it is sent by the next one.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,8 +11,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { testEnv } from './support/server.ts';
-import { authorizationRequest, relyingParty, REDIRECT_URI, unique } from './support/fixtures.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startTestServer, testEnv } from './support/server.ts';
+import { adminApi } from './support/admin.ts';
+import { throwawayDatabase } from './support/database.ts';
+import { signInTo } from './support/signals.ts';
+import { aUser, authorizationRequest, relyingParty, REDIRECT_URI, unique } from './support/fixtures.ts';
 import { signIn } from './support/browserless.ts';
 import { cliJson, startServerProcess } from './support/processes.ts';
 
@@ -96,5 +103,49 @@ test('a CLI password change with the server running reaches the RP by back chann
     await server?.kill();
     await rp.stop();
     cleanup();
+  }
+});
+
+test('a logout recorded by an instance that stopped before sending it is sent after the restart', async () => {
+  const rp = await flakyRp(0);
+  const database = process.env.TEST_DATABASE_URL ? await throwawayDatabase(process.env.TEST_DATABASE_URL) : undefined;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tessera-bc-restart-'));
+  const shared: Record<string, string> = database ? { DATABASE_URL: database.url } : { TESSERA_DATA_DIR: dataDir };
+  try {
+    // This instance records logouts but does not send them (as if it stopped right after the commit).
+    const first = await startTestServer({ ...shared, TESSERA_SSF_DELIVERY: '0' });
+    let clientId: string;
+    let sid: unknown;
+    let userId: string;
+    try {
+      const { api } = await adminApi(first);
+      const created = await api('POST', '/clients', { body: { client_name: 'Restart RP', redirect_uris: [REDIRECT_URI], scope: 'openid', first_party: true, backchannel_logout_uri: rp.url } });
+      assert.equal(created.status, 201);
+      clientId = created.json.client_id;
+      const user = await aUser(first.db, PASSWORD);
+      userId = user.id;
+      sid = (await signInTo(first.issuer, created.json, user.username, PASSWORD, 'openid')).claims()!.sid;
+      assert.equal(typeof sid, 'string');
+      assert.equal((await api('POST', `/users/${user.id}/logout`)).status, 200);
+      const rows = await first.db('backchannel_outbox').where({ client_id: clientId }).whereNull('delivered_at');
+      assert.equal(rows.length, 1, 'the logout waits in the outbox');
+    } finally {
+      await first.stop();
+    }
+    assert.equal(rp.attempts.length, 0);
+
+    const second = await startTestServer({ ...shared, TESSERA_SSF_POLL_MS: '50' });
+    try {
+      const token = await within(30_000, 'the logout token after the restart', rp.accepted);
+      const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${second.issuer}/jwks`)), { issuer: second.issuer, audience: clientId, typ: 'logout+jwt' });
+      assert.equal(payload.sub, userId);
+      assert.equal(payload.sid, sid);
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await rp.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    await database?.drop();
   }
 });
