@@ -65,7 +65,9 @@ const LOGOUT_TOKEN_TTL_S = 120;
  * and a row whose instance died is taken again once its lease ends (at least once; the receiver
  * de-duplicates by `jti`). Each row becomes a SET signed with Tessera's current key and is POSTed;
  * a 2xx marks it delivered, anything else schedules a retry with exponential backoff, and a stream
- * whose deliveries keep failing is paused with the reason in its status.
+ * whose deliveries keep failing is paused with the reason in its status. Back-channel logout tokens
+ * (backchannel_outbox) go the same way, beside the SETs: claimed, signed, POSTed, retried, and given
+ * up after LOGOUT_MAX_ATTEMPTS. Every call checks the receiver's address with the webhook policy.
  */
 export function startDelivery(deps: {
   db: Database;
