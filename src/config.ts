@@ -46,6 +46,14 @@ const EnvSchema = z.object({
     .transform((v) => v === undefined || v === '1' || v === 'true' || v === 'yes'),
   TESSERA_KEYS_REFRESH_S: z.coerce.number().int().min(1).default(60),
   TESSERA_SHUTDOWN_GRACE_S: z.coerce.number().int().min(0).default(10),
+  TESSERA_SSF_DELIVERY: z
+    .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+    .optional()
+    .transform((v) => v === undefined || v === '1' || v === 'true' || v === 'yes'),
+  TESSERA_SSF_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  TESSERA_SSF_RETRY_BASE_MS: z.coerce.number().int().min(10).max(300_000).default(1000),
+  TESSERA_SSF_PAUSE_AFTER: z.coerce.number().int().min(1).max(1000).default(10),
+  TESSERA_SSF_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   TESSERA_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(DEFAULT_LOGIN_LIMITS.perUserAndIp),
   TESSERA_LOGIN_MAX_FAILURES_PER_USER: z.coerce.number().int().min(1).default(DEFAULT_LOGIN_LIMITS.perUser),
   TESSERA_LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(DEFAULT_LOGIN_LIMITS.perIp),
@@ -74,6 +82,8 @@ export type Settings = {
   keysRefreshS: number;
   /** After SIGTERM, how long in-flight requests may run before their connections are closed. */
   shutdownGraceS: number;
+  /** Shared Signals push delivery: on or off for this instance, and its timings. */
+  signals: { enabled: boolean; pollMs: number; retryBaseMs: number; pauseAfter: number; timeoutMs: number };
   trustProxy: boolean;
   adminClient: { id?: string; secret?: string };
   logLevel: z.infer<typeof EnvSchema>['TESSERA_LOG_LEVEL'];
@@ -150,6 +160,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     dbPreparedStatements: e.TESSERA_DB_PREPARED_STATEMENTS,
     keysRefreshS: e.TESSERA_KEYS_REFRESH_S,
     shutdownGraceS: e.TESSERA_SHUTDOWN_GRACE_S,
+    signals: { enabled: e.TESSERA_SSF_DELIVERY, pollMs: e.TESSERA_SSF_POLL_MS, retryBaseMs: e.TESSERA_SSF_RETRY_BASE_MS, pauseAfter: e.TESSERA_SSF_PAUSE_AFTER, timeoutMs: e.TESSERA_SSF_TIMEOUT_MS },
     trustProxy: e.TESSERA_TRUST_PROXY,
     adminClient: { id: e.TESSERA_ADMIN_CLIENT_ID, secret: e.TESSERA_ADMIN_CLIENT_SECRET },
     logLevel: e.TESSERA_LOG_LEVEL,

@@ -88,6 +88,10 @@ export function createMetrics() {
     claimRenames: registry.counter('tessera_claim_renames_total', 'Payload claims renamed to extra_<name> because the name was taken.'),
     claimDrops: registry.counter('tessera_claim_drops_total', 'Payload claims dropped because both the name and extra_<name> were taken.'),
     passwordChecks: registry.counter('tessera_password_checks_total', 'Sign-in passwords checked (outcome: match, mismatch), or refused unchecked because too many checks were waiting (busy).'),
+    signalsQueued: registry.counter('tessera_ssf_events_queued_total', 'Shared Signals events written to the outbox by this instance, by event type (one per receiving stream).'),
+    signalsDelivered: registry.counter('tessera_ssf_events_delivered_total', 'Shared Signals events a receiver accepted, by event type.'),
+    signalsFailed: registry.counter('tessera_ssf_delivery_failures_total', 'Shared Signals pushes that failed (to be retried), by event type.'),
+    signalsLag: registry.histogram('tessera_ssf_delivery_lag_seconds', 'From the change that caused an event to its receiver accepting it.', [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]),
     tokenBudgetExceeded: registry.counter('tessera_token_size_budget_exceeded_total', 'Tokens over TESSERA_MAX_TOKEN_BYTES.'),
   };
 }

@@ -10,6 +10,8 @@ import { purgeLoginFailures } from './storage/login-failures.ts';
 import { vacuumEmbedded } from './db/embedded-vacuum.ts';
 import { ensureAdminClient } from './bootstrap.ts';
 import { createProvider } from './oidc/provider.ts';
+import { createSignOut } from './oidc/backchannel-logout.ts';
+import { createSignals, purgeDeliveredSignals } from './signals/index.ts';
 import { createApp } from './http/app.ts';
 import { brandFor } from './interactions/brand.ts';
 import { createMetrics } from './metrics.ts';
@@ -60,13 +62,15 @@ export async function startServer(
     const hooks = createHookRunner({ hooksDir: settings.hooksDir, log, metrics, now: () => Date.now(), addressPolicy: settings.hookAddressPolicy });
     const tokenClaims = createTokenClaims({ db, log, metrics, hooks, globalHook: settings.payloadHook, maxTokenBytes: settings.maxTokenBytes });
     const brand = brandFor(settings.brand, settings.issuer);
-    const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy, tokenClaims, keysRefreshS: settings.keysRefreshS, brand });
+    const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy, tokenClaims, keysRefreshS: settings.keysRefreshS, brand, outboundPolicy: settings.hookAddressPolicy });
     await registerKnownOrganizations(provider, db);
-    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, maxProfileBytes: settings.maxProfileBytes, metricsToken: settings.metricsToken, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy, brand });
+    const transmitter = createSignals({ provider, db, log, metrics, addressPolicy: settings.hookAddressPolicy, delivery: { ...settings.signals, leaseS: 60, keysRefreshS: settings.keysRefreshS } });
+    const signals = transmitter.signals;
+    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, maxProfileBytes: settings.maxProfileBytes, signals, signalsHttp: transmitter.http, signOut: createSignOut(provider, db, signals), metricsToken: settings.metricsToken, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy, brand });
 
     const purge = async () => {
       try {
-        const removed = (await purgeExpired(db)) + (await purgeLoginFailures(db, settings.loginLimits.windowS));
+        const removed = (await purgeExpired(db)) + (await purgeLoginFailures(db, settings.loginLimits.windowS)) + (await purgeDeliveredSignals(db));
         if (removed) log.debug('expired rows purged', { removed });
         if (!('url' in settings.database)) await vacuumEmbedded(db);
       } catch (err) {
@@ -103,6 +107,7 @@ export async function startServer(
       async close() {
         clearInterval(timer);
         stopKeyWatch();
+        await transmitter.stop();
         // Stop accepting, let in-flight requests finish (for at most the grace period), then close the pool.
         const { forced } = await closeGracefully(server, settings.shutdownGraceS * 1000);
         if (forced) log.warn('grace period over: remaining connections closed', { grace_s: settings.shutdownGraceS, connections: forced });

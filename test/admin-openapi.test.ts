@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { startTestServer, type TestServer } from './support/server.ts';
+import { recordOnly } from '../src/signals/index.ts';
 import { adminRouter } from '../src/admin/router.ts';
 import { createPasswords } from '../src/auth/passwords.ts';
 import { DEFAULT_PASSWORD_HASHING } from '../src/auth/password.ts';
@@ -33,7 +34,7 @@ test('every route of the admin API is in the document, and nothing else', async 
   const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)));
   // The router as the server builds it; its layers name every method and path it answers.
   const provider = { issuer: server.issuer } as unknown as Parameters<typeof adminRouter>[0]['provider'];
-  const router = adminRouter({ provider, db: server.db, passwords: createPasswords({ ...DEFAULT_PASSWORD_HASHING, concurrency: 2, maxWaiting: 64 }), hooks: { run: async () => ({ status: 'ok', claims: undefined, source: 'module', cached: false }) }, globalHook: undefined, hookAddressPolicy: server.settings.hookAddressPolicy, maxProfileBytes: server.settings.maxProfileBytes });
+  const router = adminRouter({ provider, db: server.db, passwords: createPasswords({ ...DEFAULT_PASSWORD_HASHING, concurrency: 2, maxWaiting: 64 }), hooks: { run: async () => ({ status: 'ok', claims: undefined, source: 'module', cached: false }) }, globalHook: undefined, hookAddressPolicy: server.settings.hookAddressPolicy, maxProfileBytes: server.settings.maxProfileBytes, signOut: { account: async () => ({ revoked: 0, sessions: [] }) }, signals: recordOnly });
   const served = new Set(
     router.stack
       .map((l) => ({ methods: l.methods, path: String(l.path) }))

@@ -206,6 +206,19 @@ describe('client add', () => {
     assert.match(ps.stderr, /id_token_signed_response_alg/);
   });
 
+  test('--backchannel-logout-uri registers back-channel logout (sid by default); a non-public address is refused', async () => {
+    const on = await runCli(['client', 'add', '--name', 'RP', '--redirect-uri', REDIRECT_URI, '--backchannel-logout-uri', 'http://127.0.0.1:9/logout'], env);
+    assert.equal(on.code, 0, on.stderr);
+    assert.equal(JSON.parse(on.stdout).backchannel_logout_uri, 'http://127.0.0.1:9/logout');
+    assert.equal(JSON.parse(on.stdout).backchannel_logout_session_required, true);
+    const noSid = await runCli(['client', 'add', '--name', 'RP', '--redirect-uri', REDIRECT_URI, '--backchannel-logout-uri', 'http://127.0.0.1:9/logout', '--backchannel-logout-without-sid'], env);
+    assert.equal(noSid.code, 0, noSid.stderr);
+    assert.equal(JSON.parse(noSid.stdout).backchannel_logout_session_required, false);
+    const refused = await runCli(['client', 'add', '--name', 'RP', '--redirect-uri', REDIRECT_URI, '--backchannel-logout-uri', 'http://10.0.0.1/logout'], env);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--backchannel-logout-uri points to 10\.0\.0\.1/);
+  });
+
   test('--allowed-resources is checked as the admin API checks it: URLs of registered resource servers', async () => {
     const notUrl = await runCli(['client', 'add', '--name', 'App', '--grant-types', 'client_credentials', '--allowed-resources', 'not-a-url'], env);
     assert.equal(notUrl.code, 2);

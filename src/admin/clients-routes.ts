@@ -25,6 +25,12 @@ function checkHookUrl(hook: { url?: string } | object | null | undefined, policy
   if (problem) throw new Problem(422, 'Invalid body', 'the payload hook URL is refused', [{ path: '/payload_hook/url', message: problem }]);
 }
 
+/** Logout tokens go where a client's webhook may go: the same address policy (SSRF), checked at registration. */
+function checkBackchannelUri(uri: string | null | undefined, policy: AddressPolicy) {
+  const problem = uri ? hookUrlProblem(uri, policy) : undefined;
+  if (problem) throw new Problem(422, 'Invalid body', 'the back-channel logout URI is refused', [{ path: '/backchannel_logout_uri', message: problem }]);
+}
+
 /** Clients and resource servers (SPEC 8). */
 export function clientsRoutes(db: Database, hookPolicy: AddressPolicy): Router {
   const router = new Router();
@@ -38,6 +44,7 @@ export function clientsRoutes(db: Database, hookPolicy: AddressPolicy): Router {
   router.post('/clients', admin, async (ctx) => {
     const input = NewClient.parse(await readJson(ctx));
     checkHookUrl(input.payload_hook, hookPolicy);
+    checkBackchannelUri(input.backchannel_logout_uri, hookPolicy);
     const created = await createClient(db, input);
     audit(ctx, 'client.create', { client_id: created.client_id });
     ctx.status = 201;
@@ -52,6 +59,7 @@ export function clientsRoutes(db: Database, hookPolicy: AddressPolicy): Router {
   router.patch('/clients/:id', admin, async (ctx) => {
     const patch = ClientPatch.parse(await readJson(ctx));
     checkHookUrl(patch.payload_hook, hookPolicy);
+    checkBackchannelUri(patch.backchannel_logout_uri, hookPolicy);
     await client(ctx.params.id!);
     const updated = (await updateClient(db, ctx.params.id!, patch))!;
     audit(ctx, 'client.update', { client_id: updated.client_id, fields: Object.keys(patch) });

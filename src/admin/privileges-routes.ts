@@ -9,6 +9,8 @@ import { readJson } from './json-body.ts';
 import { Problem } from './problem.ts';
 import { requireScope } from './auth.ts';
 import { audit } from './audit.ts';
+import { privilegeClaims } from '../claims/privileges.ts';
+import { PRIVILEGES_GRANTS, TOKEN_CLAIMS_CHANGE, type Signals } from '../signals/index.ts';
 
 const etag = (version: number) => `"${version}"`;
 
@@ -43,7 +45,10 @@ async function userOr404(db: Database, id: string) {
  * A user's stored privileges (SPEC 4 and 8). A user with nothing stored reads as version 0, so
  * `If-Match: "0"` means "create only if nobody has written yet". Writes are conditional in SQL.
  */
-export function privilegesRoutes(db: Database, maxProfileBytes: number): Router {
+export function privilegesRoutes(db: Database, maxProfileBytes: number, signals: Signals): Router {
+  // CAEP token-claims-change, in the transaction of the write, for the clients whose grants release privileges.
+  const changed = (trx: Database, items: Array<{ user_id: string; stored: { profile: unknown; scope: string } | undefined }>) =>
+    signals.forGrants(trx, TOKEN_CLAIMS_CHANGE, items.map((i) => ({ user_id: i.user_id, event: { claims: privilegeClaims(i.stored) } })), PRIVILEGES_GRANTS);
   const router = new Router();
   const scope = requireScope('admin:privileges');
   const budget = (items: Array<{ profile: unknown; path: string }>) => {
@@ -66,9 +71,13 @@ export function privilegesRoutes(db: Database, maxProfileBytes: number): Router 
     const condition = ifMatch(ctx);
     // `*`: the user exists, so a representation does; reading the version first and writing on
     // it would answer 412 to a writer that merely lost a race it never asked to win.
-    const saved: StoredPrivileges | undefined =
-      condition === undefined || condition === '*' ? await putPrivileges(db, user.id, input) : await putPrivilegesIfVersion(db, user.id, input, condition);
+    const saved: StoredPrivileges | undefined = await db.transaction(async (trx) => {
+      const row = condition === undefined || condition === '*' ? await putPrivileges(trx, user.id, input) : await putPrivilegesIfVersion(trx, user.id, input, condition);
+      if (row) await changed(trx, [{ user_id: user.id, stored: row }]);
+      return row;
+    });
     if (!saved) throw new Problem(412, 'Precondition failed', 'the privileges changed since the ETag you sent; read them again');
+    signals.nudge();
     audit(ctx, 'privileges.put', { user_id: user.id, version: saved.version });
     answer(ctx, saved);
   });
@@ -76,7 +85,12 @@ export function privilegesRoutes(db: Database, maxProfileBytes: number): Router 
   router.delete('/users/:id/privileges', scope, async (ctx) => {
     const user = await userOr404(db, ctx.params.id!);
     const condition = ifMatch(ctx);
-    const removed = await deletePrivileges(db, user.id, typeof condition === 'number' ? condition : undefined);
+    const removed = await db.transaction(async (trx) => {
+      const gone = await deletePrivileges(trx, user.id, typeof condition === 'number' ? condition : undefined);
+      if (gone) await changed(trx, [{ user_id: user.id, stored: undefined }]);
+      return gone;
+    });
+    if (removed) signals.nudge();
     // Nothing stored is version 0: `"0"` matches it, as `*` matches anything.
     const matched = removed || condition === undefined || condition === '*' || (condition === 0 && !(await findPrivileges(db, user.id)));
     if (!matched) throw new Problem(412, 'Precondition failed', 'the privileges changed since the ETag you sent');
@@ -104,7 +118,12 @@ export function privilegesRoutes(db: Database, maxProfileBytes: number): Router 
       seen.add(r.user_id);
     });
     if (errors.length) throw new Problem(422, 'Invalid body', 'nothing was written: fix these items and send them all again', errors);
-    const written = await putManyPrivileges(db, resolved);
+    const written = await db.transaction(async (trx) => {
+      const out = await putManyPrivileges(trx, resolved);
+      await changed(trx, resolved.map((r) => ({ user_id: r.user_id, stored: r })));
+      return out;
+    });
+    signals.nudge();
     audit(ctx, 'privileges.bulk_put', { count: written.length });
     ctx.body = { items: written };
   });

@@ -67,6 +67,8 @@ export const ClientAnswer = z.strictObject({
   userinfo_signed_response_alg: SigningAlg.nullable(),
   introspection_signed_response_alg: SigningAlg.nullable(),
   payload_hook: ShownHook.nullable(),
+  backchannel_logout_uri: z.string().nullable(),
+  backchannel_logout_session_required: z.boolean(),
   logo_uri: z.string().nullable(),
   client_uri: z.string().nullable(),
   policy_uri: z.string().nullable(),

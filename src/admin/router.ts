@@ -13,11 +13,13 @@ import type { HookRunner } from '../hooks/runner.ts';
 import type { Passwords } from '../auth/passwords.ts';
 import type { PayloadHookConfig } from '../hooks/config.ts';
 import type { AddressPolicy } from '../hooks/address-policy.ts';
+import type { SignOut } from '../oidc/backchannel-logout.ts';
+import type { Signals } from '../signals/index.ts';
 
 /** /admin/v1: JSON, problem+json errors, every request authenticated by a Tessera token. */
-export type AdminDeps = { provider: Provider; db: Database; passwords: Passwords; hooks: HookRunner; globalHook: PayloadHookConfig | undefined; hookAddressPolicy: AddressPolicy; maxProfileBytes: number };
+export type AdminDeps = { provider: Provider; db: Database; passwords: Passwords; hooks: HookRunner; globalHook: PayloadHookConfig | undefined; hookAddressPolicy: AddressPolicy; maxProfileBytes: number; signOut: SignOut; signals: Signals };
 
-export function adminRouter({ provider, db, passwords, hooks, globalHook, hookAddressPolicy, maxProfileBytes }: AdminDeps): Router {
+export function adminRouter({ provider, db, passwords, hooks, globalHook, hookAddressPolicy, maxProfileBytes, signOut, signals }: AdminDeps): Router {
   const document = openApiDocument(provider.issuer);
   const router = new Router({ prefix: '/admin/v1' });
   router.use(problems());
@@ -30,7 +32,7 @@ export function adminRouter({ provider, db, passwords, hooks, globalHook, hookAd
     ctx.body = document;
   });
   router.use(adminAuth(provider, db));
-  for (const routes of [privilegesRoutes(db, maxProfileBytes), usersRoutes(db, passwords), organizationsRoutes(provider, db), clientsRoutes(db, hookAddressPolicy), tokenPreviewRoutes(db, hooks, globalHook)]) router.use(routes.routes());
+  for (const routes of [privilegesRoutes(db, maxProfileBytes, signals), usersRoutes(db, passwords, signOut, signals), organizationsRoutes(provider, db, signals), clientsRoutes(db, hookAddressPolicy), tokenPreviewRoutes(db, hooks, globalHook)]) router.use(routes.routes());
   router.all('/{*rest}', () => {
     throw new Problem(404, 'Not found', 'no such admin resource');
   });

@@ -3,7 +3,8 @@ import type { Database } from '../db/connect.ts';
 import { NewUser, UserPatch, UserQuery } from '../model/user.ts';
 import { createUser, deleteUser, findUserById, findUsers, updateUser } from '../storage/users.ts';
 import { listMembershipsOfUser } from '../storage/organizations.ts';
-import { revokeAccount } from '../storage/oidc-adapter.ts';
+import type { SignOut } from '../oidc/backchannel-logout.ts';
+import { CREDENTIAL_CHANGE, type Signals } from '../signals/index.ts';
 import type { Passwords } from '../auth/passwords.ts';
 import { readJson } from './json-body.ts';
 import { Problem } from './problem.ts';
@@ -12,7 +13,7 @@ import { audit } from './audit.ts';
 import { pageAnswer, PageQuery, readQuery, requestedPage } from './paging.ts';
 
 /** Users (SPEC 8). `id` is the `sub` of their tokens. Passwords are write-only. */
-export function usersRoutes(db: Database, passwords: Passwords): Router {
+export function usersRoutes(db: Database, passwords: Passwords, signOut: SignOut, signals: Signals): Router {
   const router = new Router();
   const admin = requireScope('admin');
   const found = async (id: string) => {
@@ -43,18 +44,33 @@ export function usersRoutes(db: Database, passwords: Passwords): Router {
   router.patch('/users/:id', admin, async (ctx) => {
     const patch = UserPatch.parse(await readJson(ctx));
     await found(ctx.params.id!);
-    const user = (await updateUser(db, ctx.params.id!, patch, passwords.hash))!;
     // A disabled user is signed out at once, not at the next refresh; a new password signs out
-    // whoever knew the old one (sessions and refresh tokens).
-    if (patch.enabled === false || patch.password !== undefined) await revokeAccount(db, user.id);
-    audit(ctx, 'user.update', { user_id: user.id, fields: Object.keys(patch) });
+    // whoever knew the old one (sessions and refresh tokens). Clients with a back-channel logout
+    // URI are told, and streams hear session-revoked (and credential-change for a password), all
+    // in the transaction of the change.
+    let user;
+    if (patch.enabled === false || patch.password !== undefined) {
+      // Hashed before the transaction, which then holds its connection only for the writes.
+      const hash = patch.password === undefined ? undefined : await passwords.hash(patch.password);
+      await signOut.account(ctx.params.id!, {
+        reason: patch.enabled === false ? 'user disabled' : 'password changed',
+        before: async (trx) => {
+          user = (await updateUser(trx, ctx.params.id!, patch, async () => hash!))!;
+          if (patch.password !== undefined) {
+            await signals.forGrants(trx, CREDENTIAL_CHANGE, [{ user_id: user.id, event: { credential_type: 'password', change_type: 'update', initiating_entity: 'admin' } }]);
+          }
+        },
+      });
+    } else {
+      user = (await updateUser(db, ctx.params.id!, patch, passwords.hash))!;
+    }
+    audit(ctx, 'user.update', { user_id: user!.id, fields: Object.keys(patch) });
     ctx.body = user;
   });
 
   router.delete('/users/:id', admin, async (ctx) => {
     const user = await found(ctx.params.id!);
-    await revokeAccount(db, user.id);
-    await deleteUser(db, user.id);
+    await signOut.account(user.id, { reason: 'user deleted', after: async (trx) => void (await deleteUser(trx, user.id)) });
     audit(ctx, 'user.delete', { user_id: user.id });
     ctx.status = 204;
   });
@@ -67,7 +83,7 @@ export function usersRoutes(db: Database, passwords: Passwords): Router {
 
   router.post('/users/:id/logout', admin, async (ctx) => {
     const user = await found(ctx.params.id!);
-    const revoked = await revokeAccount(db, user.id);
+    const { revoked } = await signOut.account(user.id, { reason: 'signed out by an administrator' });
     audit(ctx, 'user.logout', { user_id: user.id, revoked });
     ctx.body = { revoked };
   });

@@ -38,12 +38,15 @@ export const OPENID_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'a
 export const NO_PROVIDER_SCOPE = 'tessera:none';
 /** Tessera's admin API scopes (SPEC 8). */
 export const ADMIN_SCOPES = ['admin', 'admin:privileges'] as const;
+/** A Shared Signals receiver managing its stream (src/signals/), by client_credentials. */
+export const SSF_SCOPE = 'ssf';
 
 /** A scope value Tessera itself answers, as opposed to a resource server's. */
 export function isProviderScope(scope: string): boolean {
   return (
     (OPENID_SCOPES as readonly string[]).includes(scope) ||
     (ADMIN_SCOPES as readonly string[]).includes(scope) ||
+    scope === SSF_SCOPE ||
     [ORGANIZATION_SCOPE, ALL_ORGANIZATIONS_SCOPE, PRIVILEGES_SCOPE, HASURA_SCOPE].includes(scope) ||
     aliasOfScope(scope) !== undefined
   );

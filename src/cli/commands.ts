@@ -162,10 +162,17 @@ export const commands: Command[] = [
       const password = v['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : required(v, 'password');
       const revoked = await withDatabase(io, async (db, hashPassword) => {
         const user = await resolveUser(db, ref);
-        await updateUser(db, user.id, { password }, hashPassword);
-        // Whoever knew the old password is signed out, as with the admin API.
-        const { revokeAccount } = await import('../storage/oidc-adapter.ts');
-        return revokeAccount(db, user.id);
+        // Whoever knew the old password is signed out, as with the admin API, and Shared Signals
+        // streams and back-channel logout URIs hear it (the rows wait in the outbox for a running server to deliver them).
+        const hash = await hashPassword(password);
+        // Back-channel logout tokens are recorded in the same transaction, from the sessions as they are deleted.
+        const { signOutInTransaction } = await import('../oidc/backchannel-logout.ts');
+        const { recordOnly, CREDENTIAL_CHANGE } = await import('../signals/index.ts');
+        return db.transaction(async (trx) => {
+          await updateUser(trx, user.id, { password }, async () => hash);
+          await recordOnly.forGrants(trx, CREDENTIAL_CHANGE, [{ user_id: user.id, event: { credential_type: 'password', change_type: 'update', initiating_entity: 'admin' } }]);
+          return (await signOutInTransaction(trx, recordOnly, user.id, 'password changed')).revoked;
+        });
       });
       io.out(json({ revoked }));
       return 0;
@@ -177,7 +184,7 @@ export const commands: Command[] = [
     usage:
       'tessera client add --name "My app" --redirect-uri https://app.example/cb [--grant-types authorization_code,refresh_token] [--public] [--application-type web|native] ' +
       '[--allowed-origin https://spa.example] [--first-party] [--id-token-signed-response-alg ES256|RS256] [--userinfo-signed-response-alg ES256|RS256] [--introspection-signed-response-alg ES256|RS256] ' +
-      '[--logo-uri https://app.example/logo.png] [--client-uri https://app.example] [--policy-uri <url>] [--tos-uri <url>] [--output json|env]',
+      '[--logo-uri https://app.example/logo.png] [--client-uri https://app.example] [--policy-uri <url>] [--tos-uri <url>] [--backchannel-logout-uri https://app.example/logout] [--output json|env]',
     options: {
       'client-id': { type: 'string', value: '<id>', description: 'the client_id to use (letters, digits and . _ ~ -, 3 to 128); generated when left out' },
       name: { type: 'string', value: '<text>', required: true, description: 'the application name users see on the consent page' },
@@ -199,6 +206,8 @@ export const commands: Command[] = [
       'payload-hook-secret': { type: 'string', value: '<secret>', description: 'the secret that signs calls to --payload-hook-url (16 characters or more)' },
       'payload-hook-module': { type: 'string', value: '<path>', description: "this client's own payload hook module, such as hooks/mine.ts (relative to TESSERA_HOOKS_DIR)" },
       'payload-hook-failure': { type: 'string', values: ['closed', 'open'], description: 'when the hook fails: closed refuses the token, open issues it without hook claims (default: closed)' },
+      'backchannel-logout-uri': { type: 'string', value: '<url>', description: 'where logout tokens are POSTed when a session of this client ends (OpenID Connect Back-Channel Logout)' },
+      'backchannel-logout-without-sid': { type: 'boolean', description: 'logout tokens and ID tokens leave out sid (backchannel_logout_session_required false; by default they carry it)' },
       'logo-uri': { type: 'string', value: '<url>', description: "the application's logo, shown on the sign-in and consent pages (https; http only on loopback or localhost)" },
       'client-uri': { type: 'string', value: '<url>', description: "the application's home page, linked from its name on the pages (https; http only on loopback or localhost)" },
       'policy-uri': { type: 'string', value: '<url>', description: "the application's privacy policy, linked from the pages (https; http only on loopback or localhost)" },
@@ -216,6 +225,9 @@ export const commands: Command[] = [
       // The same rule as the admin API: public addresses, unless TESSERA_HOOK_ALLOWED_HOSTS lists the host.
       const hookProblem = payloadHook && 'url' in payloadHook ? hookUrlProblem(payloadHook.url!, loadSettings().hookAddressPolicy) : undefined;
       if (hookProblem) throw new UsageError(`--payload-hook-url ${hookProblem}`);
+      const backchannelUri = text(v, 'backchannel-logout-uri');
+      const backchannelProblem = backchannelUri ? hookUrlProblem(backchannelUri, loadSettings().hookAddressPolicy) : undefined;
+      if (backchannelProblem) throw new UsageError(`--backchannel-logout-uri ${backchannelProblem}`);
       const method = v.public ? 'none' : ((v['auth-method'] as string | undefined) ?? undefined);
       const client = await withDatabase(io, (db) =>
         createClient(db, {
@@ -236,6 +248,8 @@ export const commands: Command[] = [
           userinfo_signed_response_alg: v['userinfo-signed-response-alg'] as NewClient['userinfo_signed_response_alg'],
           introspection_signed_response_alg: v['introspection-signed-response-alg'] as NewClient['introspection_signed_response_alg'],
           payload_hook: payloadHook,
+          backchannel_logout_uri: backchannelUri,
+          backchannel_logout_session_required: v['backchannel-logout-without-sid'] ? false : undefined,
           logo_uri: v['logo-uri'] as string | undefined,
           client_uri: v['client-uri'] as string | undefined,
           policy_uri: v['policy-uri'] as string | undefined,

@@ -20,7 +20,7 @@ import type { Metrics } from '../metrics.ts';
 import { RETRY_AFTER_S, isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { LoginLimits } from '../auth/login-limits.ts';
 
-export type AppDeps = AdminDeps & { log: Logger; metrics: Metrics; metricsToken?: string; csrfKey: string; trustProxy: boolean; loginLimits: LoginLimits; brand: Brand };
+export type AppDeps = AdminDeps & { signalsHttp: Koa.Middleware; log: Logger; metrics: Metrics; metricsToken?: string; csrfKey: string; trustProxy: boolean; loginLimits: LoginLimits; brand: Brand };
 
 /** The HTTP edge: our routes first, everything else is oidc-provider's. */
 export function createApp(deps: AppDeps): Koa {
@@ -45,6 +45,8 @@ export function createApp(deps: AppDeps): Koa {
   });
   app.use(underItsPrefix(interactionRoutes(deps)));
   app.use(underItsPrefix(adminRouter(deps)));
+  // Shared Signals: /.well-known/ssf-configuration and the stream management API under /ssf/ (src/signals/).
+  app.use(deps.signalsHttp);
   app.use(organizationScopeRegistrar(deps.provider, deps.db, deps.brand));
   genericOrganizationScopesInDiscovery(deps.provider);
   const providerHandler = deps.provider.callback();

@@ -11,6 +11,11 @@ export const ApplicationType = z.enum(['web', 'native']);
 const Uri = z.url();
 // Checked against the application type with the whole client (NewClient below).
 const RedirectUri = z.string().min(1).max(2000);
+// An absolute http(s) URL without a fragment (Back-Channel Logout 1.0, section 2.2).
+const BackchannelUri = z
+  .url({ protocol: /^https?$/ })
+  .max(2000)
+  .refine((u) => !u.includes('#'), 'must not have a fragment');
 const Origin = z.string().superRefine((o, ctx) => {
   const problem = originProblem(o);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -51,6 +56,10 @@ const ClientFields = z.strictObject({
     introspection_signed_response_alg: SigningAlg.optional(),
     /** This client's own payload hook; it wins over the global one (SPEC 5). */
     payload_hook: PayloadHookConfig.optional(),
+    /** OpenID Connect Back-Channel Logout 1.0: where logout tokens are POSTed when a session of this client ends. */
+    backchannel_logout_uri: BackchannelUri.optional(),
+    /** Logout tokens and ID tokens carry `sid` (the session's id for this client). */
+    backchannel_logout_session_required: z.boolean().default(true),
     /** An image shown beside the application's name on the sign-in and consent pages. */
     logo_uri: WebPageUri.optional(),
     /** The application's home page, linked from its name on the pages. */
@@ -103,6 +112,7 @@ export const ClientPatch = z
     payload_hook: PayloadHookConfig.nullable().optional(),
     userinfo_signed_response_alg: SigningAlg.nullable().optional(),
     introspection_signed_response_alg: SigningAlg.nullable().optional(),
+    backchannel_logout_uri: BackchannelUri.nullable().optional(),
     logo_uri: WebPageUri.nullable().optional(),
     client_uri: WebPageUri.nullable().optional(),
     policy_uri: WebPageUri.nullable().optional(),
@@ -129,6 +139,8 @@ export type Client = {
   userinfo_signed_response_alg: SigningAlg | null;
   introspection_signed_response_alg: SigningAlg | null;
   payload_hook: z.infer<typeof PayloadHookConfig> | null;
+  backchannel_logout_uri: string | null;
+  backchannel_logout_session_required: boolean;
   logo_uri: string | null;
   client_uri: string | null;
   policy_uri: string | null;

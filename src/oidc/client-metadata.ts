@@ -29,6 +29,7 @@ export function toClientMetadata(c: Client, expandScope: (scope: string) => stri
     allowed_origins: c.allowed_origins,
     first_party: c.first_party,
     ...(c.payload_hook ? { payload_hook: c.payload_hook } : {}),
+    ...(c.backchannel_logout_uri ? { backchannel_logout_uri: c.backchannel_logout_uri, backchannel_logout_session_required: c.backchannel_logout_session_required } : {}),
     // Standard metadata oidc-provider keeps (client.logoUri...); the pages show them.
     ...Object.fromEntries(PAGE_METADATA.flatMap((k) => (c[k] ? [[k, c[k]]] : []))),
   };

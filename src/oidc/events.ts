@@ -11,6 +11,11 @@ export function watchProviderEvents(provider: Provider, log: Logger): void {
   for (const event of ['authorization.error', 'grant.error', 'introspection.error', 'revocation.error', 'userinfo.error', 'end_session.error']) {
     (provider.on as (e: string, l: (...args: never[]) => void) => void)(event, clientError(event));
   }
+  // Back-channel logout at /session/end: the client and the outcome, never the logout token.
+  (provider.on as (e: string, l: (...args: never[]) => void) => void)('backchannel.error', ((_ctx: unknown, err: Error, client: { clientId: string }) =>
+    log.warn('backchannel logout not recorded', { client_id: client?.clientId, err: err.message })) as never);
+  (provider.on as (e: string, l: (...args: never[]) => void) => void)('backchannel.success', ((_ctx: unknown, client: { clientId: string }) =>
+    log.debug('backchannel logout recorded', { client_id: client?.clientId })) as never);
   // An unreachable database is an outage to watch, not a bug: one warning line, no stack.
   provider.on('server_error', (ctx: { path?: string; res?: ServerResponse }, err: Error) => {
     const request_id = requestIdOf(ctx.res);

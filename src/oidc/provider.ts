@@ -22,7 +22,7 @@ import { commitTokenRequests } from './token-unit-of-work.ts';
 import { acceptOrganizationSwitch } from './organization-switch.ts';
 import { addTokenClaimsToIdTokens } from './id-token-claims.ts';
 import type { TokenClaims } from './token-claims.ts';
-import { ADMIN_SCOPES, ALL_ORGANIZATIONS_SCOPE, HASURA_SCOPE, NO_PROVIDER_SCOPE, OPENID_SCOPES, ORGANIZATION_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
+import { ADMIN_SCOPES, SSF_SCOPE, ALL_ORGANIZATIONS_SCOPE, HASURA_SCOPE, NO_PROVIDER_SCOPE, OPENID_SCOPES, ORGANIZATION_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
 import { SIGNING_ALGS } from '../model/signing-alg.ts';
 import { corsForClient } from './cors.ts';
 import { loadExistingGrant } from './grant-loading.ts';
@@ -31,6 +31,8 @@ import { findJwtAccessTokens, nameGrantInJwt } from './jwt-access-tokens.ts';
 import { introspectJwts } from './internals.ts';
 import { listGrantedScopes } from './token-response-scope.ts';
 import { cacheKeysForRefreshInterval } from './key-cache-headers.ts';
+import { outboundFetch } from './outbound-fetch.ts';
+import type { AddressPolicy } from '../hooks/address-policy.ts';
 
 export type ProviderDeps = {
   issuer: string;
@@ -42,6 +44,8 @@ export type ProviderDeps = {
   tokenClaims: TokenClaims;
   /** TESSERA_KEYS_REFRESH_S: how long /jwks and discovery may be cached. */
   keysRefreshS: number;
+  /** TESSERA_HOOK_ALLOWED_HOSTS: non-public hosts that back-channel logout tokens may reach. */
+  outboundPolicy?: AddressPolicy;
   /** How the pages name the deployment (TESSERA_BRAND_*). */
   brand: Brand;
 };
@@ -57,7 +61,7 @@ const CLAIMS = {
 };
 
 /** Assembles the oidc-provider configuration from the small modules beside this file. */
-export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trustProxy, tokenClaims, keysRefreshS, brand }: ProviderDeps): Provider {
+export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trustProxy, tokenClaims, keysRefreshS, brand, outboundPolicy }: ProviderDeps): Provider {
   const { renderError, logoutSource, postLogoutSuccessSource } = providerPages(brand);
   introspectJwts();
   // The adapter is made before the provider it will ask about organization scopes.
@@ -79,7 +83,7 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
     extraTokenClaims: (ctx, token) => tokenClaims.forAccessToken(ctx, token as never),
     // Scope-requested claims also go into the ID token (SPEC 3).
     conformIdTokenClaims: false,
-    scopes: [...OPENID_SCOPES, HASURA_SCOPE, ...ADMIN_SCOPES, NO_PROVIDER_SCOPE],
+    scopes: [...OPENID_SCOPES, HASURA_SCOPE, ...ADMIN_SCOPES, SSF_SCOPE, NO_PROVIDER_SCOPE],
     extraClientMetadata: { properties: extraClientMetadata },
     clientBasedCORS: corsForClient,
     loadExistingGrant: loadExistingGrant as Configuration['loadExistingGrant'],
@@ -102,11 +106,15 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
       jwtUserinfo: { enabled: true },
       jwtIntrospection: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      // Logout tokens to clients with a backchannel_logout_uri (oidc-provider at /session/end;
+      // backchannel-logout.ts for the admin API's sign-outs); `sid` in their ID tokens.
+      backchannelLogout: { enabled: true },
       resourceIndicators: resourceIndicators(db),
     },
     // ES256 by default; a client may ask for RS256 (id_token_signed_response_alg) for older libraries.
     clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], id_token_signed_response_alg: 'ES256', token_endpoint_auth_method: 'client_secret_basic' },
     renderError,
+    ...(outboundPolicy ? { fetch: outboundFetch(outboundPolicy) } : {}),
     // The languages of the sign-in pages (interactions/locales), chosen by ui_locales then Accept-Language.
     discovery: { ui_locales_supported: [...SUPPORTED_LOCALES] },
   };

@@ -154,5 +154,24 @@ export async function purgeExpired(db: Database): Promise<number> {
  * server to check it.)
  */
 export async function revokeAccount(db: Database, accountId: string): Promise<number> {
-  return db('oidc_payloads').whereRaw("payload->>'accountId' = ?", [accountId]).delete();
+  return (await revokeAccountSessions(db, accountId)).revoked;
+}
+
+/** A browser session as oidc-provider stores it: which clients it signed in to, with their `sid`. */
+export type EndedSession = { accountId: string; authorizations?: Record<string, { sid?: string; grantId?: string }> };
+
+/**
+ * revokeAccount, answering also the sessions it ended (unexpired ones), so each client of each can
+ * be told (back-channel logout, session-revoked events). One statement; `db` may be a transaction.
+ */
+export async function revokeAccountSessions(db: Database, accountId: string): Promise<{ revoked: number; sessions: EndedSession[] }> {
+  const { rows } = (await db.raw(
+    `with d as (delete from oidc_payloads where payload->>'accountId' = ? returning model, payload, expires_at)
+     select count(*)::int as revoked,
+            coalesce(jsonb_agg(payload) filter (where model = 'Session' and (expires_at is null or expires_at > now())), '[]'::jsonb) as sessions
+     from d`,
+    [accountId],
+  )) as { rows: Array<{ revoked: number; sessions: EndedSession[] | string }> };
+  const row = rows[0]!;
+  return { revoked: Number(row.revoked), sessions: typeof row.sessions === 'string' ? JSON.parse(row.sessions) : row.sessions };
 }
