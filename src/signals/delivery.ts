@@ -81,7 +81,17 @@ export function startDelivery(deps: {
   resolve?: typeof dns.lookup;
 }) {
   const { db, issuer, log, metrics, settings, addressPolicy } = deps;
-  const lookup = guardedLookup(addressPolicy, deps.resolve);
+  // The options every call shares, merged once (got merges and validates each call's options against
+  // its client's, which costs more than a loopback exchange when done in full per call).
+  const client = got.extend({
+    dnsLookup: guardedLookup(addressPolicy, deps.resolve),
+    followRedirect: false,
+    throwHttpErrors: false,
+    retry: { limit: 0 },
+    cache: false,
+    timeout: { request: settings.timeoutMs },
+    headers: { 'user-agent': 'tessera-signals' },
+  });
   let keys: { at: number; list: Array<{ alg: string; kid: string; privateKey: CryptoKey | Uint8Array }> } | undefined;
   let stopped = false;
   let running: Promise<void> | undefined;
@@ -107,7 +117,7 @@ export function startDelivery(deps: {
     const problem = hookUrlProblem(url, addressPolicy);
     if (problem) return `address refused: ${problem}`;
     try {
-      const res = await got.post(url, { body, headers, dnsLookup: lookup, followRedirect: false, throwHttpErrors: false, retry: { limit: 0 }, timeout: { request: settings.timeoutMs } });
+      const res = await client.post(url, { body, headers });
       return ok(res.statusCode) ? undefined : `receiver answered ${res.statusCode}`;
     } catch (err) {
       const e = err as Error & { code?: string };
