@@ -8,6 +8,8 @@ import { parseAllowedHosts, type AddressPolicy } from './hooks/address-policy.ts
 import { DEFAULT_MAX_PROFILE_BYTES } from './model/privileges.ts';
 import { DEFAULT_PASSWORD_HASHING } from './auth/password.ts';
 import type { PasswordSettings } from './auth/passwords.ts';
+import { ACCENT_PATTERN, DEFAULT_BRAND_NAME } from './interactions/brand.ts';
+import { webPageUriProblem } from './model/web-uri.ts';
 
 const flag = z
   .string()
@@ -50,6 +52,10 @@ const EnvSchema = z.object({
   TESSERA_LOGIN_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_LOGIN_LIMITS.windowS),
   TESSERA_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TESSERA_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  TESSERA_BRAND_NAME: z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters').default(DEFAULT_BRAND_NAME),
+  TESSERA_BRAND_LOGO_URL: z.string().optional(),
+  // Written into the stylesheet, so nothing but a hex colour gets through.
+  TESSERA_BRAND_ACCENT: z.string().regex(ACCENT_PATTERN, 'must be a hex colour such as #1d4ed8 or #06c').optional(),
 });
 
 export type Settings = {
@@ -92,6 +98,8 @@ export type Settings = {
   metricsToken: string | undefined;
   /** Processes serving one port (node:cluster); more than 1 needs PostgreSQL. */
   workers: number;
+  /** How every page names the deployment: TESSERA_BRAND_NAME, TESSERA_BRAND_LOGO_URL, TESSERA_BRAND_ACCENT. */
+  brand: { name: string; logoUrl?: string; accent?: string };
 };
 
 export { SettingsError };
@@ -123,6 +131,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
   if ('TESSERA_PASSWORD_COST' in env) {
     throw new SettingsError('TESSERA_PASSWORD_COST (scrypt) was replaced by argon2id: remove it, and use TESSERA_PASSWORD_MEMORY_KIB and TESSERA_PASSWORD_PASSES if the defaults do not suit');
   }
+  const logo = e.TESSERA_BRAND_LOGO_URL;
+  const logoProblem =
+    logo === undefined ? undefined : production && logo.startsWith('http:') ? 'NODE_ENV=production needs an https URL' : webPageUriProblem(logo);
+  if (logoProblem) throw new SettingsError(`TESSERA_BRAND_LOGO_URL: ${logoProblem}`);
   // Hashing runs on libuv's pool, shared with DNS lookups: at least one thread stays free for them.
   if (e.TESSERA_PASSWORD_HASH_CONCURRENCY >= e.UV_THREADPOOL_SIZE) {
     throw new SettingsError(`TESSERA_PASSWORD_HASH_CONCURRENCY must be below UV_THREADPOOL_SIZE (${e.UV_THREADPOOL_SIZE}), so DNS lookups and hooks keep a thread`);
@@ -162,6 +174,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     metricsToken: e.TESSERA_METRICS_TOKEN,
     workers: e.TESSERA_WORKERS,
     projectRoot: root,
+    brand: { name: e.TESSERA_BRAND_NAME, logoUrl: e.TESSERA_BRAND_LOGO_URL, accent: e.TESSERA_BRAND_ACCENT },
   };
 }
 

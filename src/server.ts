@@ -11,6 +11,7 @@ import { vacuumEmbedded } from './db/embedded-vacuum.ts';
 import { ensureAdminClient } from './bootstrap.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createApp } from './http/app.ts';
+import { brandFor } from './interactions/brand.ts';
 import { createMetrics } from './metrics.ts';
 import { createPasswords } from './auth/passwords.ts';
 import { createHookRunner } from './hooks/runner.ts';
@@ -58,9 +59,10 @@ export async function startServer(
     const metrics = createMetrics();
     const hooks = createHookRunner({ hooksDir: settings.hooksDir, log, metrics, now: () => Date.now(), addressPolicy: settings.hookAddressPolicy });
     const tokenClaims = createTokenClaims({ db, log, metrics, hooks, globalHook: settings.payloadHook, maxTokenBytes: settings.maxTokenBytes });
-    const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy, tokenClaims, keysRefreshS: settings.keysRefreshS });
+    const brand = brandFor(settings.brand, settings.issuer);
+    const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy, tokenClaims, keysRefreshS: settings.keysRefreshS, brand });
     await registerKnownOrganizations(provider, db);
-    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, maxProfileBytes: settings.maxProfileBytes, metricsToken: settings.metricsToken, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy });
+    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, maxProfileBytes: settings.maxProfileBytes, metricsToken: settings.metricsToken, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy, brand });
 
     const purge = async () => {
       try {

@@ -67,6 +67,10 @@ export const ClientAnswer = z.strictObject({
   userinfo_signed_response_alg: SigningAlg.nullable(),
   introspection_signed_response_alg: SigningAlg.nullable(),
   payload_hook: ShownHook.nullable(),
+  logo_uri: z.string().nullable(),
+  client_uri: z.string().nullable(),
+  policy_uri: z.string().nullable(),
+  tos_uri: z.string().nullable(),
 });
 
 /** A client as registered or after its secret is rotated: the only answers that carry the secret. */
@@ -76,6 +80,7 @@ export const ResourceServerAnswer = z.strictObject({
   identifier: z.string(),
   audience: z.string(),
   name: z.string().nullable(),
+  description: z.string().nullable(),
   scopes: z.array(z.string()),
   access_token_format: z.enum(['jwt', 'opaque']),
   signing_alg: SigningAlg,

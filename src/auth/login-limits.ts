@@ -61,7 +61,10 @@ export function decide(counters: Counter[], limits: LoginLimits): LimitDecision 
 }
 
 /** "1 minute", "15 minutes": whole minutes, rounded up, never zero. */
+/** A wait in whole minutes, at least one, as the sign-in page tells it. */
+export const minutesOf = (seconds: number): number => Math.max(1, Math.ceil(seconds / 60));
+
 export function minutesText(seconds: number): string {
-  const minutes = Math.max(1, Math.ceil(seconds / 60));
+  const minutes = minutesOf(seconds);
   return `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }

@@ -176,7 +176,8 @@ export const commands: Command[] = [
     summary: 'register a client; prints its secret once',
     usage:
       'tessera client add --name "My app" --redirect-uri https://app.example/cb [--grant-types authorization_code,refresh_token] [--public] [--application-type web|native] ' +
-      '[--allowed-origin https://spa.example] [--first-party] [--id-token-signed-response-alg ES256|RS256] [--userinfo-signed-response-alg ES256|RS256] [--introspection-signed-response-alg ES256|RS256] [--output json|env]',
+      '[--allowed-origin https://spa.example] [--first-party] [--id-token-signed-response-alg ES256|RS256] [--userinfo-signed-response-alg ES256|RS256] [--introspection-signed-response-alg ES256|RS256] ' +
+      '[--logo-uri https://app.example/logo.png] [--client-uri https://app.example] [--policy-uri <url>] [--tos-uri <url>] [--output json|env]',
     options: {
       'client-id': { type: 'string', value: '<id>', description: 'the client_id to use (letters, digits and . _ ~ -, 3 to 128); generated when left out' },
       name: { type: 'string', value: '<text>', required: true, description: 'the application name users see on the consent page' },
@@ -198,6 +199,10 @@ export const commands: Command[] = [
       'payload-hook-secret': { type: 'string', value: '<secret>', description: 'the secret that signs calls to --payload-hook-url (16 characters or more)' },
       'payload-hook-module': { type: 'string', value: '<path>', description: "this client's own payload hook module, such as hooks/mine.ts (relative to TESSERA_HOOKS_DIR)" },
       'payload-hook-failure': { type: 'string', values: ['closed', 'open'], description: 'when the hook fails: closed refuses the token, open issues it without hook claims (default: closed)' },
+      'logo-uri': { type: 'string', value: '<url>', description: "the application's logo, shown on the sign-in and consent pages (https; http only on loopback or localhost)" },
+      'client-uri': { type: 'string', value: '<url>', description: "the application's home page, linked from its name on the pages (https; http only on loopback or localhost)" },
+      'policy-uri': { type: 'string', value: '<url>', description: "the application's privacy policy, linked from the pages (https; http only on loopback or localhost)" },
+      'tos-uri': { type: 'string', value: '<url>', description: "the application's terms of service, linked from the pages (https; http only on loopback or localhost)" },
       ...outputOption,
     },
     async run(v, _p, io) {
@@ -231,6 +236,10 @@ export const commands: Command[] = [
           userinfo_signed_response_alg: v['userinfo-signed-response-alg'] as NewClient['userinfo_signed_response_alg'],
           introspection_signed_response_alg: v['introspection-signed-response-alg'] as NewClient['introspection_signed_response_alg'],
           payload_hook: payloadHook,
+          logo_uri: v['logo-uri'] as string | undefined,
+          client_uri: v['client-uri'] as string | undefined,
+          policy_uri: v['policy-uri'] as string | undefined,
+          tos_uri: v['tos-uri'] as string | undefined,
         }),
       );
       if (output === 'env') io.out(envLines({ CLIENT_ID: client.client_id, CLIENT_SECRET: client.client_secret }));
@@ -242,11 +251,12 @@ export const commands: Command[] = [
   {
     path: ['resource-server', 'add'],
     summary: 'register a resource server (an API that accepts access tokens for its identifier)',
-    usage: 'tessera resource-server add --identifier https://api.example.com [--audience api] [--scopes "read write"] [--format jwt|opaque] [--signing-alg ES256|RS256] [--ttl 3600]',
+    usage: 'tessera resource-server add --identifier https://api.example.com [--audience api] [--name "Orders API"] [--description "read your orders"] [--scopes "read write"] [--format jwt|opaque] [--signing-alg ES256|RS256] [--ttl 3600]',
     options: {
       identifier: { type: 'string', value: '<url>', required: true, description: 'the URL or URN apps name as resource= to get tokens for this API' },
       audience: { type: 'string', value: '<text>', description: 'the aud claim of its access tokens (default: the identifier)' },
       name: { type: 'string', value: '<text>', description: 'a name for people, shown on the consent page' },
+      description: { type: 'string', value: '<text>', description: 'what its scopes give, in words, shown on the consent page after its name (default: the scope names)' },
       scopes: { type: 'string', value: '<list>', separator: 'comma or space', description: 'the scopes this API defines' },
       format: { type: 'string', values: ['jwt', 'opaque'], description: 'access token format: a signed JWT, or an opaque string checked by introspection (default: jwt)' },
       'signing-alg': { type: 'string', values: ALGS, description: 'how its JWT access tokens are signed (default: ES256)' },
@@ -259,6 +269,7 @@ export const commands: Command[] = [
           identifier,
           audience: v.audience as string | undefined,
           name: v.name as string | undefined,
+          description: v.description as string | undefined,
           scopes: list(v.scopes),
           access_token_format: v.format as 'jwt' | 'opaque' | undefined,
           signing_alg: v['signing-alg'] as NewResourceServer['signing_alg'],

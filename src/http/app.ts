@@ -9,7 +9,10 @@ import { securityHeaders } from './security-headers.ts';
 import { refuseUnstorableParams } from './unstorable-params.ts';
 import { BodyError } from './form.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
-import { errorPage, stylesheet } from '../interactions/views.ts';
+import { errorPage } from '../interactions/views.ts';
+import { stylesheet } from '../interactions/stylesheet.ts';
+import type { Brand } from '../interactions/brand.ts';
+import { requestPageContext } from '../interactions/page-context.ts';
 import { metricsRoute } from './metrics-route.ts';
 import { adminRouter, type AdminDeps } from '../admin/router.ts';
 import { genericOrganizationScopesInDiscovery, organizationScopeRegistrar } from '../oidc/organization-scopes.ts';
@@ -17,7 +20,7 @@ import type { Metrics } from '../metrics.ts';
 import { RETRY_AFTER_S, isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { LoginLimits } from '../auth/login-limits.ts';
 
-export type AppDeps = AdminDeps & { log: Logger; metrics: Metrics; metricsToken?: string; csrfKey: string; trustProxy: boolean; loginLimits: LoginLimits };
+export type AppDeps = AdminDeps & { log: Logger; metrics: Metrics; metricsToken?: string; csrfKey: string; trustProxy: boolean; loginLimits: LoginLimits; brand: Brand };
 
 /** The HTTP edge: our routes first, everything else is oidc-provider's. */
 export function createApp(deps: AppDeps): Koa {
@@ -28,20 +31,21 @@ export function createApp(deps: AppDeps): Koa {
   app.maxIpsCount = 1;
   app.silent = true;
   app.use(requestContext(deps.log));
-  app.use(errorBoundary());
-  app.use(securityHeaders());
-  app.use(refuseUnstorableParams());
+  app.use(errorBoundary(deps.brand));
+  app.use(securityHeaders(deps.brand.logoUrl));
+  app.use(refuseUnstorableParams(deps.brand));
   app.use(healthRoutes(deps.db));
   app.use(metricsRoute(deps.metrics, deps.metricsToken));
+  const css = stylesheet(deps.brand.accent);
   app.use(async (ctx, next) => {
     if (ctx.path !== '/assets/tessera.css') return next();
     ctx.type = 'text/css';
     ctx.set('cache-control', 'public, max-age=3600');
-    ctx.body = stylesheet;
+    ctx.body = css;
   });
   app.use(underItsPrefix(interactionRoutes(deps)));
   app.use(underItsPrefix(adminRouter(deps)));
-  app.use(organizationScopeRegistrar(deps.provider, deps.db));
+  app.use(organizationScopeRegistrar(deps.provider, deps.db, deps.brand));
   genericOrganizationScopesInDiscovery(deps.provider);
   const providerHandler = deps.provider.callback();
   app.use(async (ctx) => {
@@ -68,7 +72,7 @@ function underItsPrefix(router: Router): Koa.Middleware {
  * An unreachable database becomes a 503 page to retry from; other unexpected errors a plain 500
  * with the request id. The cause goes to the log only.
  */
-function errorBoundary(): Koa.Middleware {
+function errorBoundary(brand: Brand): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -76,7 +80,8 @@ function errorBoundary(): Koa.Middleware {
       if (err instanceof BodyError) {
         ctx.status = err.status;
         ctx.type = 'html';
-        ctx.body = errorPage('Request refused', err.message);
+        const p = requestPageContext(brand, ctx);
+        ctx.body = errorPage(p, p.t.refusedTitle, err.message);
         return;
       }
       if (isDatabaseUnavailable(err)) {
@@ -84,13 +89,15 @@ function errorBoundary(): Koa.Middleware {
         ctx.status = 503;
         ctx.set('retry-after', String(RETRY_AFTER_S));
         ctx.type = 'html';
-        ctx.body = errorPage('Temporarily unavailable', 'Sign-in is unavailable for a moment. Try again shortly.', { 'request id': ctx.state.requestId });
+        const p = requestPageContext(brand, ctx);
+        ctx.body = errorPage(p, p.t.unavailableTitle, p.t.unavailableMessage, [[p.t.detailRequestId, ctx.state.requestId]]);
         return;
       }
       ctx.state.log.error('unhandled error', { err: (err as Error).message, stack: (err as Error).stack });
       ctx.status = 500;
       ctx.type = 'html';
-      ctx.body = errorPage('Server error', 'Something went wrong on our side.', { 'request id': ctx.state.requestId });
+      const p = requestPageContext(brand, ctx);
+      ctx.body = errorPage(p, p.t.serverErrorTitle, p.t.serverErrorMessage, [[p.t.detailRequestId, ctx.state.requestId]]);
     }
   };
 }

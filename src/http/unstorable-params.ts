@@ -1,13 +1,15 @@
 import type { Middleware } from 'koa';
 import { unstorableText } from '../model/json.ts';
 import { errorPage } from '../interactions/views.ts';
+import type { Brand } from '../interactions/brand.ts';
+import { requestPageContext } from '../interactions/page-context.ts';
 
 /**
  * Refuses a request whose path or query string decodes to text PostgreSQL cannot store or compare
  * (a NUL, a lone surrogate): a 400 here instead of a database error later. Bodies are checked
  * where they are read (admin JSON, the storage adapter).
  */
-export function refuseUnstorableParams(): Middleware {
+export function refuseUnstorableParams(brand: Brand): Middleware {
   return async (ctx, next) => {
     const problem = unstorableIn(ctx.path, ctx.querystring);
     if (!problem) return next();
@@ -18,7 +20,8 @@ export function refuseUnstorableParams(): Middleware {
       ctx.body = { type: 'about:blank', status: 400, title: 'Invalid text', detail };
     } else if (ctx.method === 'GET' && ctx.accepts('html', 'json') === 'html') {
       ctx.type = 'html';
-      ctx.body = errorPage('Request refused', `This request cannot be processed: it ${problem}.`);
+      const p = requestPageContext(brand, ctx);
+      ctx.body = errorPage(p, p.t.refusedTitle, p.t.errorMessage, [[p.t.detailDescription, detail]]);
     } else {
       ctx.body = { error: 'invalid_request', error_description: detail };
     }

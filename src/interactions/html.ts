@@ -1,3 +1,5 @@
+import type { PageContext } from './page-context.ts';
+
 /** Escapes text for HTML element content and double-quoted attributes. */
 export function escapeHtml(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -20,19 +22,41 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeH
   return new SafeHtml(out);
 }
 
-export function page(title: string, body: SafeHtml): string {
+/**
+ * A translated text with its `{name}` places filled: the text is escaped, and so is each value
+ * unless it is `SafeHtml` (a `<strong>` name built with `html`). An unknown place stays as written.
+ */
+export function fill(text: string, values: Record<string, unknown>): SafeHtml {
+  const parts = text.split(/\{(\w+)\}/);
+  return new SafeHtml(
+    parts
+      .map((part, i) => {
+        if (i % 2 === 0) return escapeHtml(part);
+        if (!(part in values)) return escapeHtml(`{${part}}`);
+        const v = values[part];
+        return v instanceof SafeHtml ? v.value : escapeHtml(v);
+      })
+      .join(''),
+  );
+}
+
+/** A whole page: the deployment's name (and logo) above the card, its issuer host below. */
+export function page(p: PageContext, title: string, body: SafeHtml): string {
+  const { brand, t } = p;
   return html`<!doctype html>
-<html lang="en">
+<html lang="${p.lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · Tessera</title>
+<title>${title} · ${brand.name}</title>
 <link rel="stylesheet" href="/assets/tessera.css">
 </head>
 <body>
+<header class="brand">${brand.logoUrl ? html`<img src="${brand.logoUrl}" alt="" class="brand-logo">` : ''}<span class="brand-name">${brand.name}</span></header>
 <main class="card">
 ${body}
 </main>
+<footer class="origin">${fill(t.servedBy, { brand: brand.name, host: html`<strong class="host">${brand.issuerHost}</strong>` })}</footer>
 </body>
 </html>`.value;
 }

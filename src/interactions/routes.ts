@@ -11,17 +11,24 @@ import type { Passwords } from '../auth/passwords.ts';
 import { HashQueueFull } from '../auth/hash-queue.ts';
 import { deviceCookies } from '../auth/device-cookie.ts';
 import { consentPage, errorPage, loginPage, organizationPage } from './views.ts';
+import { contentSecurityPolicy } from '../http/security-headers.ts';
+import type { Brand } from './brand.ts';
+import type { ClientView } from './client-view.ts';
+import { pageContext, type PageContext } from './page-context.ts';
+import { describeScopes } from './scope-texts.ts';
+import { scopeFacts, signedInUser } from './consent-facts.ts';
+import { endSignIn } from './switch-user.ts';
 import { ORGANIZATION_PROMPT } from '../oidc/organization-policy.ts';
-import { counterKeys, decide, minutesText, type LoginLimits } from '../auth/login-limits.ts';
+import { counterKeys, decide, minutesOf, type LoginLimits } from '../auth/login-limits.ts';
 import { forgiveLoginAttempt, releaseLoginAttempt, reserveLoginAttempt } from '../storage/login-failures.ts';
 
-type Deps = { provider: Provider; db: Database; log: Logger; metrics: Metrics; csrfKey: string; passwords: Passwords; loginLimits: LoginLimits };
+type Deps = { provider: Provider; db: Database; log: Logger; metrics: Metrics; csrfKey: string; passwords: Passwords; loginLimits: LoginLimits; brand: Brand };
 
 /**
  * Our own login and consent pages (no devInteractions). Each form carries a token bound to the
  * interaction, on top of the interaction cookie, so a cross-site post cannot complete a step.
  */
-export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwords, loginLimits }: Deps): Router {
+export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwords, loginLimits, brand }: Deps): Router {
   const router = new Router({ prefix: '/interaction' });
   const csrfFor = (uid: string) => createHmac('sha256', csrfKey).update(`interaction:${uid}`).digest('base64url');
   const csrfValid = (uid: string, token: string | undefined) => {
@@ -35,8 +42,19 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
     const interaction = await provider.interactionDetails(ctx.req, ctx.res);
     if (interaction.uid !== ctx.params.uid) throw Object.assign(new Error('interaction mismatch'), { name: 'SessionNotFound' });
     const client = await provider.Client.find(interaction.params.client_id as string);
-    return { interaction, clientName: client?.clientName ?? client?.clientId ?? 'an application' };
+    const view: ClientView = {
+      name: client?.clientName ?? client?.clientId ?? String(interaction.params.client_id),
+      logoUri: client?.logoUri,
+      clientUri: client?.clientUri,
+      policyUri: client?.policyUri,
+      tosUri: client?.tosUri,
+    };
+    // Besides the brand's, the application's logo is the one image from elsewhere its pages may show.
+    ctx.set('content-security-policy', contentSecurityPolicy([brand.logoUrl, view.logoUri]));
+    return { interaction, client: view, p: pageFor(ctx, interaction.params.ui_locales) };
   };
+  /** The page's language: the request's ui_locales, else the browser's Accept-Language. */
+  const pageFor = (ctx: Context, uiLocales?: unknown): PageContext => pageContext(brand, { uiLocales, acceptLanguage: ctx.get('accept-language') });
 
   router.use(async (ctx, next) => {
     ctx.set('cache-control', 'no-store');
@@ -47,7 +65,8 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
       if (name === 'SessionNotFound' || name === 'InvalidRequest') {
         ctx.status = 400;
         ctx.type = 'html';
-        ctx.body = errorPage('Sign-in expired', 'This sign-in page has expired or was opened in another browser. Go back to the application and start again.');
+        const p = pageFor(ctx, ctx.query.ui_locales);
+        ctx.body = errorPage(p, p.t.expiredTitle, p.t.expiredMessage);
         return;
       }
       throw err;
@@ -55,30 +74,35 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
   });
 
   router.get('/:uid', async (ctx) => {
-    const { interaction, clientName } = await details(ctx);
+    const { interaction, client, p } = await details(ctx);
     const uid = interaction.uid;
     ctx.type = 'html';
     if (interaction.prompt.name === 'login') {
-      ctx.body = loginPage({ uid, csrf: csrfFor(uid), clientName, username: interaction.params.login_hint as string | undefined });
+      ctx.body = loginPage(p, { uid, csrf: csrfFor(uid), client, username: interaction.params.login_hint as string | undefined });
     } else if (interaction.prompt.name === ORGANIZATION_PROMPT) {
       const choices = await organizationChoices(interaction);
-      ctx.body = organizationPage({ uid, csrf: csrfFor(uid), clientName, choices });
+      ctx.body = organizationPage(p, { uid, csrf: csrfFor(uid), client, choices });
     } else {
       const missing = interaction.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
-      const scopes = [...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()];
-      ctx.body = consentPage({ uid, csrf: csrfFor(uid), clientName, scopes: [...new Set(scopes)], resources: Object.keys(missing.missingResourceScopes ?? {}) });
+      const accountId = interaction.session?.accountId;
+      const [facts, user] = await Promise.all([
+        scopeFacts(db, brand.name, interaction, missing.missingResourceScopes ?? {}),
+        accountId ? signedInUser(db, accountId) : '',
+      ]);
+      ctx.body = consentPage(p, { uid, csrf: csrfFor(uid), client, user, scopes: describeScopes(p.t, missing.missingOIDCScope ?? [], facts) });
     }
   });
 
   router.post('/:uid/login', async (ctx) => {
-    const { interaction, clientName } = await details(ctx);
+    const { interaction, client, p } = await details(ctx);
+    const { t } = p;
     const form = await readForm(ctx);
-    if (!csrfValid(interaction.uid, form.csrf)) return forbidden(ctx);
+    if (!csrfValid(interaction.uid, form.csrf)) return forbidden(ctx, p);
     const username = (form.username ?? '').trim();
     const again = (status: number, error: string) => {
       ctx.status = status;
       ctx.type = 'html';
-      ctx.body = loginPage({ uid: interaction.uid, csrf: csrfFor(interaction.uid), clientName, username, error });
+      ctx.body = loginPage(p, { uid: interaction.uid, csrf: csrfFor(interaction.uid), client, username, error });
     };
     // Counted before the password is checked, atomically: a limited attempt costs no hashing, and even
     // the right password is refused. A browser that signed in as this user before is counted on its own.
@@ -89,7 +113,9 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
       const retryAfterS = limit.limited ? limit.retryAfterS : 1;
       log.warn('login rate limited', { by: limit.limited ? limit.by : 'unknown', retry_after_s: retryAfterS, client_id: interaction.params.client_id });
       ctx.set('retry-after', String(retryAfterS));
-      return again(429, `Too many failed sign-in attempts. For your security, try again in ${minutesText(retryAfterS)}.`);
+      const minutes = minutesOf(retryAfterS);
+      const wait = minutes === 1 ? t.minutesOne : t.minutesMany.replace('{count}', String(minutes));
+      return again(429, t.tooManyAttempts.replace('{wait}', wait));
     }
     const user = username ? await findUserForLogin(db, username) : undefined;
     let ok: boolean;
@@ -104,16 +130,16 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
       await releaseLoginAttempt(db, keys);
       log.warn('login refused', { reason: 'password_checks_busy', client_id: interaction.params.client_id });
       ctx.set('retry-after', '1');
-      return again(503, 'Sign-in is busy right now. Try again in a moment.');
+      return again(503, t.busy);
     }
     if (!user || !user.password_hash || !ok) {
       log.info('login failed', { reason: 'bad_credentials', client_id: interaction.params.client_id });
-      return again(401, 'Wrong username or password.');
+      return again(401, t.wrongPassword);
     }
     await forgiveLoginAttempt(db, keys);
     if (!user.enabled) {
       log.info('login refused', { reason: 'disabled', sub: user.id });
-      return again(401, 'This account is disabled. Contact your administrator.');
+      return again(401, t.accountDisabled);
     }
     if (passwords.needsRehash(user.password_hash)) await upgradeHash(user.id, user.password_hash, form.password ?? '');
     devices.issue(ctx, username);
@@ -123,25 +149,25 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
   });
 
   router.post('/:uid/organization', async (ctx) => {
-    const { interaction } = await details(ctx);
+    const { interaction, p } = await details(ctx);
     const form = await readForm(ctx);
-    if (!csrfValid(interaction.uid, form.csrf)) return forbidden(ctx);
-    if (interaction.prompt.name !== ORGANIZATION_PROMPT) return forbidden(ctx);
+    if (!csrfValid(interaction.uid, form.csrf)) return forbidden(ctx, p);
+    if (interaction.prompt.name !== ORGANIZATION_PROMPT) return forbidden(ctx, p);
     const choices = await organizationChoices(interaction);
-    if (!choices.some((c) => c.alias === form.organization)) return forbidden(ctx);
+    if (!choices.some((c) => c.alias === form.organization)) return forbidden(ctx, p);
     await provider.interactionFinished(ctx.req, ctx.res, { organization: { alias: form.organization } }, { mergeWithLastSubmission: true });
     ctx.respond = false;
   });
 
   router.post('/:uid/confirm', async (ctx) => {
-    const { interaction } = await details(ctx);
+    const { interaction, p } = await details(ctx);
     const form = await readForm(ctx);
-    if (!csrfValid(interaction.uid, form.csrf)) return forbidden(ctx);
-    if (interaction.prompt.name !== 'consent' || !interaction.session?.accountId) return forbidden(ctx);
+    if (!csrfValid(interaction.uid, form.csrf)) return forbidden(ctx, p);
+    if (interaction.prompt.name !== 'consent' || !interaction.session?.accountId) return forbidden(ctx, p);
     const grant = interaction.grantId
       ? await provider.Grant.find(interaction.grantId)
       : new provider.Grant({ accountId: interaction.session.accountId, clientId: interaction.params.client_id as string });
-    if (!grant) return forbidden(ctx);
+    if (!grant) return forbidden(ctx, p);
     const missing = interaction.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
@@ -151,10 +177,21 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
     ctx.respond = false;
   });
 
-  router.post('/:uid/abort', async (ctx) => {
-    const { interaction } = await details(ctx);
+  // "Not you?": the person signed in is signed out of this browser, and the same request starts over at sign-in.
+  router.post('/:uid/switch-user', async (ctx) => {
+    const { interaction, p } = await details(ctx);
     const form = await readForm(ctx);
-    if (!csrfValid(interaction.uid, form.csrf)) return forbidden(ctx);
+    if (!csrfValid(interaction.uid, form.csrf)) return forbidden(ctx, p);
+    if (!interaction.session?.accountId) return forbidden(ctx, p);
+    await endSignIn(provider, interaction);
+    log.info('sign-in restarted as another user', { client_id: interaction.params.client_id });
+    ctx.redirect(interaction.returnTo);
+  });
+
+  router.post('/:uid/abort', async (ctx) => {
+    const { interaction, p } = await details(ctx);
+    const form = await readForm(ctx);
+    if (!csrfValid(interaction.uid, form.csrf)) return forbidden(ctx, p);
     await provider.interactionFinished(
       ctx.req,
       ctx.res,
@@ -183,8 +220,8 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
   return router;
 }
 
-function forbidden(ctx: Context) {
+function forbidden(ctx: Context, p: PageContext) {
   ctx.status = 403;
   ctx.type = 'html';
-  ctx.body = errorPage('Request refused', 'This form could not be verified. Reload the sign-in page and try again.');
+  ctx.body = errorPage(p, p.t.refusedTitle, p.t.refusedMessage);
 }

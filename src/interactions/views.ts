@@ -1,4 +1,6 @@
-import { html, page, SafeHtml } from './html.ts';
+import { fill, html, page, SafeHtml } from './html.ts';
+import type { PageContext } from './page-context.ts';
+import { appLinks, appLogo, appName, type ClientView } from './client-view.ts';
 
 /** Every interaction page lets the person refuse: the app then gets access_denied. */
 function abortForm(uid: string, csrf: string, label: string): SafeHtml {
@@ -8,96 +10,108 @@ function abortForm(uid: string, csrf: string, label: string): SafeHtml {
 </form>`;
 }
 
-export type LoginView = { uid: string; csrf: string; clientName: string; username?: string; error?: string };
+/** The application's logo and the page's heading, then one line naming the application. */
+function heading(p: PageContext, client: ClientView, title: string, lead: string): SafeHtml {
+  return html`<div class="app">${appLogo(p, client)}<h1>${title}</h1></div>
+<p class="lead">${fill(lead, { app: appName(client) })}</p>`;
+}
 
-export function loginPage(v: LoginView): string {
+export type LoginView = { uid: string; csrf: string; client: ClientView; username?: string; error?: string };
+
+/** After a failed attempt (or with a login_hint) the username is filled in and the cursor waits in the password field. */
+export function loginPage(p: PageContext, v: LoginView): string {
+  const { t } = p;
+  const passwordFirst = Boolean(v.username);
   return page(
-    'Sign in',
-    html`<h1>Sign in</h1>
-<p class="lead">to continue to <strong>${v.clientName}</strong></p>
+    p,
+    t.signInTitle,
+    html`${heading(p, v.client, t.signInTitle, t.signInLead)}
 ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
 <form method="post" action="/interaction/${v.uid}/login" autocomplete="on">
   <input type="hidden" name="csrf" value="${v.csrf}">
-  <label for="username">Username</label>
-  <input id="username" name="username" type="text" autocomplete="username" required autofocus value="${v.username ?? ''}">
-  <label for="password">Password</label>
-  <input id="password" name="password" type="password" autocomplete="current-password" required>
-  <button type="submit">Sign in</button>
+  <label for="username">${t.username}</label>
+  <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required ${passwordFirst ? '' : new SafeHtml('autofocus ')}value="${v.username ?? ''}">
+  <label for="password">${t.password}</label>
+  <input id="password" name="password" type="password" autocomplete="current-password" required ${passwordFirst ? new SafeHtml('autofocus') : ''}>
+  <button type="submit">${t.signInButton}</button>
 </form>
-${abortForm(v.uid, v.csrf, 'Cancel')}`,
+${abortForm(v.uid, v.csrf, t.cancel)}
+${appLinks(p, v.client)}`,
   );
 }
 
-export type ConsentView = { uid: string; csrf: string; clientName: string; scopes: string[]; resources: string[] };
+export type ConsentView = { uid: string; csrf: string; client: ClientView; user: string; scopes: string[] };
 
-export function consentPage(v: ConsentView): string {
+export function consentPage(p: PageContext, v: ConsentView): string {
+  const { t } = p;
   return page(
-    'Allow access',
-    html`<h1>Allow access?</h1>
-<p class="lead"><strong>${v.clientName}</strong> asks for:</p>
-<ul class="scopes">${v.scopes.map((s) => html`<li><code>${s}</code></li>`)}</ul>
-${v.resources.length ? html`<p>for use with</p><ul class="scopes">${v.resources.map((r) => html`<li><code>${r}</code></li>`)}</ul>` : ''}
+    p,
+    t.consentTitle,
+    html`${heading(p, v.client, t.consentHeading, t.consentLead)}
+<ul class="scopes">${v.scopes.map((s) => html`<li>${s}</li>`)}</ul>
+<div class="who"><span>${fill(t.signedInAs, { user: html`<strong class="user">${v.user}</strong>` })}</span>
+<form method="post" action="/interaction/${v.uid}/switch-user">
+  <input type="hidden" name="csrf" value="${v.csrf}">
+  <button type="submit" class="link">${t.notYou}</button>
+</form></div>
 <form method="post" action="/interaction/${v.uid}/confirm">
   <input type="hidden" name="csrf" value="${v.csrf}">
-  <button type="submit">Allow</button>
+  <button type="submit">${t.allow}</button>
 </form>
-${abortForm(v.uid, v.csrf, 'Deny')}`,
+${abortForm(v.uid, v.csrf, t.deny)}
+${appLinks(p, v.client)}`,
   );
 }
 
-export type OrganizationView = { uid: string; csrf: string; clientName: string; choices: Array<{ alias: string; name: string; roles: string[] }> };
+export type OrganizationChoice = { alias: string; name: string; roles: string[] };
+export type OrganizationView = { uid: string; csrf: string; client: ClientView; choices: OrganizationChoice[] };
 
-export function organizationPage(v: OrganizationView): string {
+export function organizationPage(p: PageContext, v: OrganizationView): string {
+  const { t } = p;
   return page(
-    'Choose an organization',
-    html`<h1>Choose an organization</h1>
-<p class="lead">Which organization do you want to use with <strong>${v.clientName}</strong>?</p>
+    p,
+    t.organizationTitle,
+    html`${heading(p, v.client, t.organizationTitle, t.organizationLead)}
 <form method="post" action="/interaction/${v.uid}/organization">
   <input type="hidden" name="csrf" value="${v.csrf}">
   <fieldset>
-    <legend>Organizations</legend>
+    <legend>${t.organizationsLegend}</legend>
     ${v.choices.map(
-      (c, i) => html`<div class="choice"><input type="radio" id="org-${c.alias}" name="organization" value="${c.alias}" ${i === 0 ? 'checked' : ''} required>
-    <label for="org-${c.alias}">${c.name}${c.roles.length ? html` <span class="roles">(${c.roles.join(', ')})</span>` : ''}</label></div>`,
+      (c, i) => html`<div class="choice"><input type="radio" id="org-${c.alias}" name="organization" value="${c.alias}" ${i === 0 ? new SafeHtml('checked') : ''} required>
+    <label for="org-${c.alias}">${c.name}${c.roles.length ? html` <span class="roles">(${c.roles.join(t.listSeparator)})</span>` : ''}</label></div>`,
     )}
   </fieldset>
-  <button type="submit">Continue</button>
+  <button type="submit">${t.continueButton}</button>
 </form>
-${abortForm(v.uid, v.csrf, 'Cancel')}`,
+${abortForm(v.uid, v.csrf, t.cancel)}
+${appLinks(p, v.client)}`,
   );
 }
 
-export function errorPage(title: string, message: string, details: Record<string, string> = {}): string {
+export function errorPage(p: PageContext, title: string, message: string, details: Array<[string, string]> = []): string {
   return page(
+    p,
     title,
     html`<h1>${title}</h1>
 <p role="alert">${message}</p>
-${Object.keys(details).length ? html`<dl>${Object.entries(details).map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>` : ''}`,
+${details.length ? html`<dl>${details.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>` : ''}`,
   );
 }
 
-export function logoutPage(form: string, clientName?: string): string {
+export function logoutPage(p: PageContext, form: string, clientName?: string): string {
+  const { t } = p;
   return page(
-    'Sign out',
-    html`<h1>Sign out?</h1>
-<p class="lead">${clientName ? html`<strong>${clientName}</strong> asks to sign you out.` : 'Do you want to sign out?'}</p>
+    p,
+    t.signOutTitle,
+    html`<h1>${t.signOutHeading}</h1>
+<p class="lead">${clientName ? fill(t.signOutAsk, { app: html`<strong>${clientName}</strong>` }) : t.signOutQuestion}</p>
 ${new SafeHtml(form)}
-<button type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
-<button type="submit" form="op.logoutForm" class="secondary">No, stay signed in</button>`,
+<button type="submit" form="op.logoutForm" value="yes" name="logout">${t.signOutYes}</button>
+<button type="submit" form="op.logoutForm" class="secondary">${t.signOutNo}</button>`,
   );
 }
 
-export function loggedOutPage(clientName?: string): string {
-  return page('Signed out', html`<h1>Signed out</h1><p>You have been signed out${clientName ? html` of ${clientName}` : ''}.</p>`);
+export function loggedOutPage(p: PageContext, clientName?: string): string {
+  const { t } = p;
+  return page(p, t.signedOutTitle, html`<h1>${t.signedOutTitle}</h1><p>${clientName ? fill(t.signedOutOf, { app: clientName }) : t.signedOutMessage}</p>`);
 }
-
-export const stylesheet = `
-*{box-sizing:border-box}body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f3f4f6;color:#111827;margin:0;padding:2rem 1rem}
-.card{max-width:24rem;margin:0 auto;background:#fff;border-radius:.5rem;padding:1.5rem 2rem;box-shadow:0 1px 3px rgba(0,0,0,.15)}
-h1{font-size:1.4rem;margin:0 0 .5rem}.lead{color:#374151}label{display:block;margin:.75rem 0 .25rem;font-weight:600}
-input[type=text],input[type=password]{width:100%;padding:.5rem;border:1px solid #9ca3af;border-radius:.25rem;font-size:1rem}
-input:focus,button:focus{outline:3px solid #2563eb;outline-offset:1px}
-button{width:100%;margin-top:1rem;padding:.6rem;border:0;border-radius:.25rem;background:#1d4ed8;color:#fff;font-size:1rem;cursor:pointer}
-button.secondary{background:#e5e7eb;color:#111827;margin-top:.5rem}.error{background:#fee2e2;color:#991b1b;padding:.5rem;border-radius:.25rem}
-ul.scopes{padding-left:1.2rem}fieldset{border:0;padding:0;margin:1rem 0 0}legend{font-weight:600}.choice{display:flex;gap:.5rem;align-items:center;margin:.4rem 0}.choice label{margin:0;font-weight:400}.roles{color:#4b5563}dt{font-weight:600}dd{margin:0 0 .5rem}
-`;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PayloadHookConfig } from '../hooks/config.ts';
 import { SigningAlg } from './signing-alg.ts';
 import { inferApplicationType, originProblem, redirectUriProblem } from './redirect-uri.ts';
+import { webPageUriProblem } from './web-uri.ts';
 
 export const GrantType = z.enum(['authorization_code', 'refresh_token', 'client_credentials']);
 export const AuthMethod = z.enum(['client_secret_basic', 'client_secret_post', 'none']);
@@ -14,6 +15,18 @@ const Origin = z.string().superRefine((o, ctx) => {
   const problem = originProblem(o);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
+
+// Shown to people on the sign-in and consent pages: https (http on this machine only), as redirect URIs.
+const WebPageUri = z
+  .string()
+  .max(2000)
+  .superRefine((u, ctx) => {
+    const problem = webPageUriProblem(u);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** The client metadata the pages show besides client_name (OpenID Connect Dynamic Client Registration §2). */
+export const PAGE_METADATA = ['logo_uri', 'client_uri', 'policy_uri', 'tos_uri'] as const;
 
 const ClientFields = z.strictObject({
     client_id: z.string().regex(/^[A-Za-z0-9._~-]{3,128}$/, 'letters, digits and . _ ~ -, 3 to 128 of them').optional(),
@@ -38,6 +51,14 @@ const ClientFields = z.strictObject({
     introspection_signed_response_alg: SigningAlg.optional(),
     /** This client's own payload hook; it wins over the global one (SPEC 5). */
     payload_hook: PayloadHookConfig.optional(),
+    /** An image shown beside the application's name on the sign-in and consent pages. */
+    logo_uri: WebPageUri.optional(),
+    /** The application's home page, linked from its name on the pages. */
+    client_uri: WebPageUri.optional(),
+    /** The application's privacy policy, linked from the pages. */
+    policy_uri: WebPageUri.optional(),
+    /** The application's terms of service, linked from the pages. */
+    tos_uri: WebPageUri.optional(),
   });
 
 /** The application type a client has: as given, else inferred from its redirect URIs. */
@@ -69,7 +90,7 @@ export const NewClient = ClientFields
   });
 export type NewClient = z.input<typeof NewClient>;
 
-/** PATCH /clients/{id}: any field but the id; null removes default_resource, payload_hook or a signed-response algorithm. */
+/** PATCH /clients/{id}: any field but the id; null removes default_resource, payload_hook, a signed-response algorithm or a page link (logo_uri...). */
 // Built without the creation defaults: a field left out of a PATCH stays as it is.
 export const ClientPatch = z
   .strictObject(
@@ -82,6 +103,10 @@ export const ClientPatch = z
     payload_hook: PayloadHookConfig.nullable().optional(),
     userinfo_signed_response_alg: SigningAlg.nullable().optional(),
     introspection_signed_response_alg: SigningAlg.nullable().optional(),
+    logo_uri: WebPageUri.nullable().optional(),
+    client_uri: WebPageUri.nullable().optional(),
+    policy_uri: WebPageUri.nullable().optional(),
+    tos_uri: WebPageUri.nullable().optional(),
   });
 export type ClientPatch = z.infer<typeof ClientPatch>;
 
@@ -104,4 +129,8 @@ export type Client = {
   userinfo_signed_response_alg: SigningAlg | null;
   introspection_signed_response_alg: SigningAlg | null;
   payload_hook: z.infer<typeof PayloadHookConfig> | null;
+  logo_uri: string | null;
+  client_uri: string | null;
+  policy_uri: string | null;
+  tos_uri: string | null;
 };

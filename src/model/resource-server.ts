@@ -7,6 +7,8 @@ export const NewResourceServer = z.strictObject({
   /** What its tokens carry as `aud` (default: the identifier); may be a plain name such as `openfga`. */
   audience: z.string().trim().min(1).max(500).optional(),
   name: z.string().max(200).optional(),
+  /** What its scopes give, in words, shown on the consent page after its name ("read your orders"). */
+  description: z.string().trim().min(1).max(300).optional(),
   scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope token')).default([]),
   access_token_format: z.enum(['jwt', 'opaque']).default('jwt'),
   /** The algorithm of its JWT access tokens. */
@@ -14,4 +16,4 @@ export const NewResourceServer = z.strictObject({
   access_token_ttl: z.number().int().min(60).max(86400).default(3600),
 });
 export type NewResourceServer = z.input<typeof NewResourceServer>;
-export type ResourceServer = Omit<z.infer<typeof NewResourceServer>, 'audience'> & { audience: string; name: string | null };
+export type ResourceServer = Omit<z.infer<typeof NewResourceServer>, 'audience' | 'description'> & { audience: string; name: string | null; description: string | null };

@@ -1,5 +1,5 @@
 import type { AdapterPayload, ClientMetadata } from 'oidc-provider';
-import type { Client } from '../model/client.ts';
+import { PAGE_METADATA, type Client } from '../model/client.ts';
 import { NO_PROVIDER_SCOPE, isProviderScope, splitScope } from '../claims/scopes.ts';
 
 /**
@@ -29,6 +29,8 @@ export function toClientMetadata(c: Client, expandScope: (scope: string) => stri
     allowed_origins: c.allowed_origins,
     first_party: c.first_party,
     ...(c.payload_hook ? { payload_hook: c.payload_hook } : {}),
+    // Standard metadata oidc-provider keeps (client.logoUri...); the pages show them.
+    ...Object.fromEntries(PAGE_METADATA.flatMap((k) => (c[k] ? [[k, c[k]]] : []))),
   };
 }
 

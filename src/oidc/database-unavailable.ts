@@ -3,6 +3,8 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../log.ts';
 import { DATABASE_UNAVAILABLE, RETRY_AFTER_S, isDatabaseUnavailable } from '../db/unavailable.ts';
 import { errorPage } from '../interactions/views.ts';
+import type { Brand } from '../interactions/brand.ts';
+import { requestPageContext } from '../interactions/page-context.ts';
 import { requestIdOf } from '../http/request-context.ts';
 
 /**
@@ -13,7 +15,7 @@ import { requestIdOf } from '../http/request-context.ts';
  * the answer into 503 `temporarily_unavailable` with `Retry-After`. Registered before any other
  * `provider.use`, so it wraps them all.
  */
-export function answerDatabaseUnavailable(provider: Provider, log: Logger): void {
+export function answerDatabaseUnavailable(provider: Provider, log: Logger, brand: Brand): void {
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: unknown) => {
     if (isDatabaseUnavailable(err)) ctx.state.databaseUnavailable = true;
   });
@@ -34,7 +36,8 @@ export function answerDatabaseUnavailable(provider: Provider, log: Logger): void
     // The same choice as oidc-provider's own error handler: a page for browsers, JSON for clients.
     if (ctx.accepts('json', 'html') === 'html') {
       ctx.type = 'html';
-      ctx.body = errorPage('Temporarily unavailable', 'Sign-in is unavailable for a moment. Try again shortly.', { error: 'temporarily_unavailable' });
+      const p = requestPageContext(brand, ctx);
+      ctx.body = errorPage(p, p.t.unavailableTitle, p.t.unavailableMessage, [[p.t.detailError, 'temporarily_unavailable']]);
     } else {
       ctx.body = { error: 'temporarily_unavailable', error_description: DATABASE_UNAVAILABLE };
     }

@@ -6,6 +6,8 @@ import { listOrganizationAliases, existingAliases } from '../storage/organizatio
 import { findClientForRequest } from '../storage/clients.ts';
 import { registerScope, unregisterScope, isKnownScope, knownScopes } from './internals.ts';
 import { errorPage } from '../interactions/views.ts';
+import type { Brand } from '../interactions/brand.ts';
+import { requestPageContext } from '../interactions/page-context.ts';
 import { ALL_ORGANIZATIONS_SCOPE, ORGANIZATION_SCOPE } from '../claims/scopes.ts';
 
 /** Registers `organization:<alias>` as a scope value releasing the `organization` claim. */
@@ -64,11 +66,11 @@ export async function registerKnownOrganizations(provider: Provider, db: Databas
  * cannot grow the set; they still reach the organization check, which answers access_denied.
  * A request naming more than MAX_SCOPE_VALUES scope values is refused first.
  */
-export function organizationScopeRegistrar(provider: Provider, db: Database): Middleware {
+export function organizationScopeRegistrar(provider: Provider, db: Database, brand: Brand): Middleware {
   return async (ctx, next) => {
     if (ctx.method === 'GET' && ctx.path === '/auth' && typeof ctx.query.scope === 'string') {
       const scopes = splitScope(ctx.query.scope);
-      if (scopes.length > MAX_SCOPE_VALUES) return refuseTooManyScopes(ctx);
+      if (scopes.length > MAX_SCOPE_VALUES) return refuseTooManyScopes(ctx, brand);
       const aliases = [...new Set(scopes.map(aliasOfScope).filter((a): a is string => a !== undefined))];
       const clientId = ctx.query.client_id;
       if (aliases.length && typeof clientId === 'string' && (await findClientForRequest(db, clientId))) {
@@ -83,13 +85,14 @@ export function organizationScopeRegistrar(provider: Provider, db: Database): Mi
   };
 }
 
-function refuseTooManyScopes(ctx: Parameters<Middleware>[0]) {
+function refuseTooManyScopes(ctx: Parameters<Middleware>[0], brand: Brand) {
   const description = `at most ${MAX_SCOPE_VALUES} scope values in one request`;
   ctx.status = 400;
   ctx.set('cache-control', 'no-store');
   if (ctx.accepts('json', 'html') === 'html') {
     ctx.type = 'html';
-    ctx.body = errorPage('Invalid request', description, { error: 'invalid_request' });
+    const p = requestPageContext(brand, ctx);
+    ctx.body = errorPage(p, p.t.errorTitle, p.t.errorMessage, [[p.t.detailError, 'invalid_request'], [p.t.detailDescription, description]]);
   } else {
     ctx.body = { error: 'invalid_request', error_description: description };
   }

@@ -8,7 +8,9 @@ import { createFindAccount } from './account.ts';
 import { resourceIndicators } from './resources.ts';
 import { ttl } from './ttl.ts';
 import { tokenAccessPolicy, mayRevokeToken } from './token-access.ts';
-import { renderError, logoutSource, postLogoutSuccessSource } from './pages.ts';
+import { providerPages } from './pages.ts';
+import type { Brand } from '../interactions/brand.ts';
+import { SUPPORTED_LOCALES } from '../interactions/locales/index.ts';
 import { STANDARD_SCOPE_CLAIMS } from '../claims/standard.ts';
 import { watchProviderEvents } from './events.ts';
 import { answerDatabaseUnavailable } from './database-unavailable.ts';
@@ -40,6 +42,8 @@ export type ProviderDeps = {
   tokenClaims: TokenClaims;
   /** TESSERA_KEYS_REFRESH_S: how long /jwks and discovery may be cached. */
   keysRefreshS: number;
+  /** How the pages name the deployment (TESSERA_BRAND_*). */
+  brand: Brand;
 };
 
 // Scope values and the claims they release in ID tokens and userinfo (SPEC 3). `organization:<alias>`
@@ -53,7 +57,8 @@ const CLAIMS = {
 };
 
 /** Assembles the oidc-provider configuration from the small modules beside this file. */
-export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trustProxy, tokenClaims, keysRefreshS }: ProviderDeps): Provider {
+export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trustProxy, tokenClaims, keysRefreshS, brand }: ProviderDeps): Provider {
+  const { renderError, logoutSource, postLogoutSuccessSource } = providerPages(brand);
   introspectJwts();
   // The adapter is made before the provider it will ask about organization scopes.
   let provider: Provider | undefined;
@@ -102,11 +107,13 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
     // ES256 by default; a client may ask for RS256 (id_token_signed_response_alg) for older libraries.
     clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], id_token_signed_response_alg: 'ES256', token_endpoint_auth_method: 'client_secret_basic' },
     renderError,
+    // The languages of the sign-in pages (interactions/locales), chosen by ui_locales then Accept-Language.
+    discovery: { ui_locales_supported: [...SUPPORTED_LOCALES] },
   };
   provider = new Provider(issuer, configuration);
   provider.proxy = trustProxy;
   watchProviderEvents(provider, log);
-  answerDatabaseUnavailable(provider, log);
+  answerDatabaseUnavailable(provider, log, brand);
   commitTokenRequests(provider, db, log);
   addTokenClaimsToIdTokens(provider, tokenClaims);
   acceptOrganizationSwitch(provider, tokenClaims);

@@ -12,6 +12,7 @@ const cache = createReadCache<Client>(CLIENT_CACHE_TTL_MS);
 const columns = [
   'client_id', 'client_secret', 'client_name', 'application_type', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'token_endpoint_auth_method', 'scope',
   'default_resource', 'allowed_resources', 'allowed_origins', 'first_party', 'id_token_signed_response_alg', 'userinfo_signed_response_alg', 'introspection_signed_response_alg', 'payload_hook',
+  'logo_uri', 'client_uri', 'policy_uri', 'tos_uri',
 ];
 
 export const generateSecret = () => randomBytes(32).toString('base64url');
@@ -47,6 +48,10 @@ function toRow(c: ReturnType<typeof NewClient.parse> & { client_id: string }, cl
     userinfo_signed_response_alg: c.userinfo_signed_response_alg ?? null,
     introspection_signed_response_alg: c.introspection_signed_response_alg ?? null,
     payload_hook: c.payload_hook ? JSON.stringify(c.payload_hook) : null,
+    logo_uri: c.logo_uri ?? null,
+    client_uri: c.client_uri ?? null,
+    policy_uri: c.policy_uri ?? null,
+    tos_uri: c.tos_uri ?? null,
   };
 }
 

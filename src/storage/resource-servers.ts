@@ -7,7 +7,7 @@ import { CLIENT_CACHE_TTL_MS, createReadCache } from './read-cache.ts';
 // Read at every token request for a resource; the same staleness bound as clients.
 const cache = createReadCache<ResourceServer>(CLIENT_CACHE_TTL_MS);
 
-const columns = ['identifier', 'audience', 'name', 'scopes', 'access_token_format', 'signing_alg', 'access_token_ttl'];
+const columns = ['identifier', 'audience', 'name', 'description', 'scopes', 'access_token_format', 'signing_alg', 'access_token_ttl'];
 
 export async function createResourceServer(db: Database, input: NewResourceServer): Promise<ResourceServer> {
   const rs = NewResourceServer.parse(input);

@@ -76,7 +76,7 @@ test('a public SPA with oidc-client-ts: sign-in with PKCE, organization and cons
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByLabel(/Acme/).check();
   await page.getByRole('button', { name: 'Continue' }).click();
-  await assert.doesNotReject(page.getByText('offline_access').waitFor(), 'the consent page asks for offline access');
+  await assert.doesNotReject(page.getByText('Stay signed in').waitFor(), 'the consent page asks for offline access');
   await page.getByRole('button', { name: 'Allow' }).click();
   await page.waitForURL(`${spaOrigin}/app?**`);
   const signedIn = (await page.evaluate(() => (window as unknown as { ready: Promise<unknown> }).ready)) as SpaUser;

@@ -132,7 +132,7 @@ test('offline_access consented on the consent page yields a refresh token withou
   const req = await authorizationRequest(config, { scope: 'openid profile offline_access' });
   let step = await agent.follow(req.url, server.issuer);
   step = await agent.submit(step.url, step.body!, /\/login"/, { username: user.username, password: PASSWORD }, server.issuer);
-  assert.match(step.body!, /<code>offline_access<\/code>/, 'the consent page asks for offline access');
+  assert.match(step.body!, /<li>Stay signed in<\/li>/, 'the consent page asks for offline access');
   step = await agent.submit(step.url, step.body!, /\/confirm"/, {}, server.issuer);
   const first = await oidc.authorizationCodeGrant(config, new URL(step.url), { pkceCodeVerifier: req.verifier, expectedState: req.state });
   assert.ok(first.refresh_token, 'a refresh token after consent');

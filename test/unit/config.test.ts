@@ -45,3 +45,22 @@ test('password hashing: argon2id at OWASP\'s minimum by default; weaker or unbou
   assert.equal(loadSettings({ TESSERA_PASSWORD_HASH_CONCURRENCY: '7', UV_THREADPOOL_SIZE: '8' }).passwords.concurrency, 7);
   assert.throws(() => loadSettings({ TESSERA_PASSWORD_COST: '15' }), /TESSERA_PASSWORD_COST \(scrypt\) was replaced/);
 });
+
+test('the brand: Tessera by default; a name, an https logo and a hex accent colour are taken as given', () => {
+  assert.deepEqual(loadSettings({}).brand, { name: 'Tessera', logoUrl: undefined, accent: undefined });
+  const s = loadSettings({ TESSERA_BRAND_NAME: 'Acme ID', TESSERA_BRAND_LOGO_URL: 'https://acme.example/logo.svg', TESSERA_BRAND_ACCENT: '#0a7' });
+  assert.deepEqual(s.brand, { name: 'Acme ID', logoUrl: 'https://acme.example/logo.svg', accent: '#0a7' });
+  assert.equal(loadSettings({ TESSERA_BRAND_ACCENT: '#1D4ED8' }).brand.accent, '#1D4ED8');
+  assert.equal(loadSettings({ TESSERA_BRAND_LOGO_URL: 'http://localhost:3000/logo.png' }).brand.logoUrl, 'http://localhost:3000/logo.png');
+});
+
+test('a brand accent that is not a hex colour, or a logo that is not https, is refused in one line naming the variable', () => {
+  // The accent is written into the stylesheet: nothing that could end the declaration gets through.
+  for (const accent of ['red', '#12345', '#1d4ed8;}body{display:none', '#ggg', 'rgb(0,0,0)', '']) {
+    assert.throws(() => loadSettings({ TESSERA_BRAND_ACCENT: accent }), (err: Error) => err instanceof SettingsError && /TESSERA_BRAND_ACCENT: must be a hex colour/.test(err.message), accent);
+  }
+  assert.throws(() => loadSettings({ TESSERA_BRAND_LOGO_URL: 'http://acme.example/logo.png' }), /TESSERA_BRAND_LOGO_URL: http is only allowed on loopback/);
+  assert.throws(() => loadSettings({ TESSERA_BRAND_LOGO_URL: 'javascript:alert(1)' }), /TESSERA_BRAND_LOGO_URL: /);
+  assert.throws(() => loadSettings({ NODE_ENV: 'production', TESSERA_BRAND_LOGO_URL: 'http://localhost/logo.png' }), /TESSERA_BRAND_LOGO_URL: NODE_ENV=production needs an https URL/);
+  assert.throws(() => loadSettings({ TESSERA_BRAND_NAME: '   ' }), /TESSERA_BRAND_NAME: must not be empty/);
+});

@@ -1,0 +1,105 @@
+/**
+ * `npm run screenshots`: walks the sign-in pages in Chromium (sign-in, wrong password, organization
+ * choice, consent in English and French) against a throwaway server, and saves each page at desktop
+ * (1280 wide) and phone (390 wide) widths into docs/screenshots/. Logos are drawn here, not fetched.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, withoutChromium } from '../test/support/chromium.ts';
+import { startTestServer, type TestServer } from '../test/support/server.ts';
+import { aClient, aUser, authorizationRequest, relyingParty, REDIRECT_URI, unique } from '../test/support/fixtures.ts';
+import { createOrganization, putMembership } from '../src/storage/organizations.ts';
+import { createResourceServer } from '../src/storage/resource-servers.ts';
+
+const OUT = path.resolve(import.meta.dirname, '../docs/screenshots');
+const BRAND_LOGO = 'https://brand.example/logo.svg';
+const APP_LOGO = 'https://shop.example/logo.svg';
+const WIDTHS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
+const PASSWORD = 'correct horse battery';
+
+const logo = (fill: string, letter: string) =>
+  `<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="${fill}"/>` +
+  `<text x="32" y="43" font-family="sans-serif" font-size="34" font-weight="700" fill="#fff" text-anchor="middle">${letter}</text></svg>`;
+
+async function setUp(server: TestServer) {
+  const user = await aUser(server.db, PASSWORD, { username: unique('alice'), name: 'Alice Martin', email: 'alice@acme.example' });
+  for (const [name, roles] of [['Acme', ['admin']], ['Globex', ['viewer']]] as const) {
+    const org = await createOrganization(server.db, { alias: unique(name.toLowerCase()), name });
+    await putMembership(server.db, org.id, user.id, { roles: [...roles] });
+  }
+  const api = await createResourceServer(server.db, { identifier: `https://${unique('orders')}.example`, name: 'Orders API', description: 'see and follow your orders', scopes: ['orders:read'] });
+  const scope = 'openid profile email offline_access organization orders:read';
+  const client = await aClient(server.db, {
+    client_name: 'Shop',
+    scope,
+    allowed_resources: [api.identifier],
+    logo_uri: APP_LOGO,
+    client_uri: 'https://shop.example/',
+    policy_uri: 'https://shop.example/privacy',
+    tos_uri: 'https://shop.example/terms',
+  });
+  const config = await relyingParty(server.issuer, client.client_id, client.client_secret);
+  return { user, config, scope, resource: api.identifier };
+}
+
+async function newPage(browser: Browser, viewport: { width: number; height: number }, locale: string): Promise<Page> {
+  const context = await browser.newContext({ viewport, locale });
+  await context.route(BRAND_LOGO, (r) => r.fulfill({ contentType: 'image/svg+xml', body: logo('#0f766e', 'A') }));
+  await context.route(APP_LOGO, (r) => r.fulfill({ contentType: 'image/svg+xml', body: logo('#b45309', 'S') }));
+  await context.route(`${REDIRECT_URI}**`, (r) => r.fulfill({ contentType: 'text/html', body: '<p>Back in the app.</p>' }));
+  return context.newPage();
+}
+
+async function main() {
+  if (withoutChromium) throw new Error(withoutChromium);
+  mkdirSync(OUT, { recursive: true });
+  const server = await startTestServer({ TESSERA_BRAND_NAME: 'Acme', TESSERA_BRAND_LOGO_URL: BRAND_LOGO, TESSERA_BRAND_ACCENT: '#0f766e' });
+  const browser = await launchChromium();
+  try {
+    const { user, config, scope, resource } = await setUp(server);
+    const shoot = async (page: Page, name: string, width: keyof typeof WIDTHS) => {
+      const file = path.join(OUT, `${name}-${width}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      console.log(path.relative(process.cwd(), file));
+    };
+    for (const width of Object.keys(WIDTHS) as Array<keyof typeof WIDTHS>) {
+      // English: every step, a wrong password included.
+      const req = await authorizationRequest(config, { scope, resource, prompt: 'consent' });
+      const page = await newPage(browser, WIDTHS[width], 'en-US');
+      await page.goto(req.url);
+      await shoot(page, '1-sign-in', width);
+      await page.getByLabel('Username').fill(user.username);
+      await page.getByLabel('Password').fill('not my password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('alert').waitFor();
+      await shoot(page, '2-wrong-password', width);
+      await page.keyboard.type(PASSWORD);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'Choose an organization' }).waitFor();
+      await shoot(page, '3-organization', width);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
+      await shoot(page, '4-consent-en', width);
+      await page.context().close();
+
+      // French, from the browser's Accept-Language.
+      const frReq = await authorizationRequest(config, { scope, resource, prompt: 'consent' });
+      const fr = await newPage(browser, WIDTHS[width], 'fr-FR');
+      await fr.goto(frReq.url);
+      await shoot(fr, '5-sign-in-fr', width);
+      await fr.getByLabel("Nom d'utilisateur").fill(user.username);
+      await fr.getByLabel('Mot de passe').fill(PASSWORD);
+      await fr.getByRole('button', { name: 'Se connecter' }).click();
+      await fr.getByRole('button', { name: 'Continuer' }).click();
+      await fr.getByRole('heading', { name: "Autoriser l'accès\u00a0?" }).waitFor();
+      await shoot(fr, '6-consent-fr', width);
+      await fr.context().close();
+    }
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,97 @@
+/**
+ * Every text of the sign-in pages, by key. A language is one file (en.ts, fr.ts...) exporting a
+ * `Messages` object: a missing or misspelled key is a type error. `{name}` marks a value the page
+ * fills in (the application, the user...); it is escaped there, so a text never holds markup.
+ */
+export interface Messages {
+  /** The language's own name, as its speakers write it. */
+  languageName: string;
+
+  signInTitle: string;
+  /** {app}: the application's name. */
+  signInLead: string;
+  username: string;
+  password: string;
+  signInButton: string;
+  cancel: string;
+  wrongPassword: string;
+  accountDisabled: string;
+  /** {wait}: `minutesOne` or `minutesMany`. */
+  tooManyAttempts: string;
+  minutesOne: string;
+  /** {count} */
+  minutesMany: string;
+  busy: string;
+
+  organizationTitle: string;
+  /** {app} */
+  organizationLead: string;
+  organizationsLegend: string;
+  continueButton: string;
+
+  consentTitle: string;
+  consentHeading: string;
+  /** {app} */
+  consentLead: string;
+  /** {user} */
+  signedInAs: string;
+  notYou: string;
+  allow: string;
+  deny: string;
+
+  scopeOpenid: string;
+  scopeProfile: string;
+  scopeEmail: string;
+  scopeAddress: string;
+  scopePhone: string;
+  scopeOfflineAccess: string;
+  scopeOrganization: string;
+  /** {organization} */
+  scopeOrganizationNamed: string;
+  /** {organization}, {roles} */
+  scopeOrganizationWithRoles: string;
+  scopeAllOrganizations: string;
+  scopePrivileges: string;
+  scopeHasura: string;
+  /** {brand} */
+  scopeAdmin: string;
+  scopeAdminPrivileges: string;
+  /** {api}, {scopes}: an API (resource server) by its name, and its description or else the scopes asked for it. */
+  scopeApi: string;
+  /** How a list is joined (", "). */
+  listSeparator: string;
+
+  /** {app} */
+  appLogoAlt: string;
+  appHomePage: string;
+  privacyPolicy: string;
+  termsOfService: string;
+  /** {brand}, {host}: names the deployment on every page, so a copy is easier to tell. */
+  servedBy: string;
+
+  expiredTitle: string;
+  expiredMessage: string;
+  refusedTitle: string;
+  refusedMessage: string;
+  errorTitle: string;
+  errorMessage: string;
+  unavailableTitle: string;
+  unavailableMessage: string;
+  serverErrorTitle: string;
+  serverErrorMessage: string;
+  detailError: string;
+  detailDescription: string;
+  detailRequestId: string;
+
+  signOutTitle: string;
+  signOutHeading: string;
+  /** {app} */
+  signOutAsk: string;
+  signOutQuestion: string;
+  signOutYes: string;
+  signOutNo: string;
+  signedOutTitle: string;
+  signedOutMessage: string;
+  /** {app} */
+  signedOutOf: string;
+}
