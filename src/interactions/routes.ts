@@ -21,6 +21,7 @@ import { endSignIn } from './switch-user.ts';
 import { ORGANIZATION_PROMPT } from '../oidc/organization-policy.ts';
 import { counterKeys, decide, minutesOf, type LoginLimits } from '../auth/login-limits.ts';
 import { forgiveLoginAttempt, releaseLoginAttempt, reserveLoginAttempt } from '../storage/login-failures.ts';
+import { signInSteps } from '../signin/index.ts';
 
 type Deps = { provider: Provider; db: Database; log: Logger; metrics: Metrics; csrfKey: string; passwords: Passwords; loginLimits: LoginLimits; brand: Brand };
 
@@ -37,6 +38,8 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
     return actual.length === expected.length && timingSafeEqual(actual, expected);
   };
   const devices = deviceCookies(csrfKey);
+  // The second step after the password, and step-up (src/signin/).
+  const steps = signInSteps({ provider, db, log, loginLimits, brand });
 
   const details = async (ctx: Context) => {
     const interaction = await provider.interactionDetails(ctx.req, ctx.res);
@@ -78,6 +81,7 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
     const uid = interaction.uid;
     ctx.type = 'html';
     if (interaction.prompt.name === 'login') {
+      if (await steps.loginStep(ctx, interaction, client, p)) return;
       ctx.body = loginPage(p, { uid, csrf: csrfFor(uid), client, username: interaction.params.login_hint as string | undefined });
     } else if (interaction.prompt.name === ORGANIZATION_PROMPT) {
       const choices = await organizationChoices(interaction);
@@ -143,9 +147,7 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
     }
     if (passwords.needsRehash(user.password_hash)) await upgradeHash(user.id, user.password_hash, form.password ?? '');
     devices.issue(ctx, username);
-    log.info('login succeeded', { sub: user.id, client_id: interaction.params.client_id });
-    await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: user.id } }, { mergeWithLastSubmission: false });
-    ctx.respond = false;
+    await steps.afterPassword(ctx, interaction, user.id);
   });
 
   router.post('/:uid/organization', async (ctx) => {
@@ -200,6 +202,8 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
     );
     ctx.respond = false;
   });
+
+  steps.routes(router, { details, csrfFor, csrfValid, forbidden });
 
   /** A hash of older parameters (or scrypt) is replaced now that the password is known; a failure only waits for the next sign-in. */
   async function upgradeHash(id: string, oldHash: string, password: string) {

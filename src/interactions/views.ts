@@ -3,7 +3,7 @@ import type { PageContext } from './page-context.ts';
 import { appLinks, appLogo, appName, type ClientView } from './client-view.ts';
 
 /** Every interaction page lets the person refuse: the app then gets access_denied. */
-function abortForm(uid: string, csrf: string, label: string): SafeHtml {
+export function abortForm(uid: string, csrf: string, label: string): SafeHtml {
   return html`<form method="post" action="/interaction/${uid}/abort">
   <input type="hidden" name="csrf" value="${csrf}">
   <button type="submit" class="secondary">${label}</button>
@@ -11,7 +11,7 @@ function abortForm(uid: string, csrf: string, label: string): SafeHtml {
 }
 
 /** The application's logo and the page's heading, then one line naming the application. */
-function heading(p: PageContext, client: ClientView, title: string, lead: string): SafeHtml {
+export function heading(p: PageContext, client: ClientView, title: string, lead: string): SafeHtml {
   return html`<div class="app">${appLogo(p, client)}<h1>${title}</h1></div>
 <p class="lead">${fill(lead, { app: appName(client) })}</p>`;
 }

@@ -23,6 +23,24 @@ export interface Messages {
   minutesMany: string;
   busy: string;
 
+  /** The second step of a sign-in (src/signin/): a code from an authenticator app, or a recovery code. */
+  codeTitle: string;
+  /** {app} */
+  codeLead: string;
+  codeLabel: string;
+  verifyButton: string;
+  wrongCode: string;
+  /** Setting up an authenticator app during sign-in, when a second step is required. {app} */
+  enrolTitle: string;
+  enrolLead: string;
+  /** The QR code's accessible name. */
+  enrolQrLabel: string;
+  enrolKeyLabel: string;
+  enrolCodeLabel: string;
+  confirmButton: string;
+  recoveryTitle: string;
+  recoveryLead: string;
+
   organizationTitle: string;
   /** {app} */
   organizationLead: string;

@@ -1,0 +1,61 @@
+import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { ACR, acrAskedFor, satisfies } from './acr.ts';
+
+const { Check } = interactionPolicy;
+
+/** The reason a signed-in session is sent back to the login prompt for its second factor. */
+export const STEP_UP_REASON = 'tessera_mfa';
+
+/** Login prompt reasons the second-factor page answers on its own (the session's password still counts). */
+export const STEP_UP_REASONS = new Set([STEP_UP_REASON, 'essential_acr', 'essential_acrs']);
+
+type RequestParams = { acr_values?: unknown; claims?: unknown };
+
+/** The acr values a `claims` request marks essential for the ID token, if any. */
+export function essentialAcrs(claims: unknown): string[] | undefined {
+  let parsed: unknown = claims;
+  if (typeof claims === 'string') {
+    try {
+      parsed = JSON.parse(claims);
+    } catch {
+      return undefined;
+    }
+  }
+  const acr = (parsed as { id_token?: { acr?: { essential?: unknown; value?: unknown; values?: unknown } } } | undefined)?.id_token?.acr;
+  if (!acr || acr.essential !== true) return undefined;
+  if (typeof acr.value === 'string') return [acr.value];
+  if (Array.isArray(acr.values)) return acr.values.filter((v): v is string => typeof v === 'string');
+  return undefined;
+}
+
+/**
+ * What the authorization request asks of the sign-in: `mfa` when its acr_values name only values
+ * stronger than a password, or its `claims` make an acr essential that a password cannot give.
+ */
+export function requestWantsMfa(params: RequestParams): boolean {
+  if (acrAskedFor(params.acr_values) === ACR.mfa) return true;
+  const essential = essentialAcrs(params.claims);
+  return Boolean(essential && essential.length && !essential.includes(ACR.pwd));
+}
+
+/**
+ * An essential acr that no sign-in here can give (only `urn:tessera:acr:phr`, or values Tessera does
+ * not know): the request ends with `unmet_authentication_requirements` instead of asking again and again.
+ */
+export function unattainableEssentialAcr(params: RequestParams): boolean {
+  const essential = essentialAcrs(params.claims);
+  return Boolean(essential && essential.length && !essential.includes(ACR.pwd) && !essential.includes(ACR.mfa));
+}
+
+/**
+ * Added to oidc-provider's login prompt: a session signed in with a password alone goes back to
+ * the login prompt when the request wants a second factor (step-up). Essential acr claims are
+ * checked by oidc-provider's own `essential_acr(s)` checks.
+ */
+export function stepUpCheck() {
+  return new Check(STEP_UP_REASON, 'a second factor is required', 'login_required', (ctx: KoaContextWithOIDC) => {
+    if (!ctx.oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
+    if (satisfies(ctx.oidc.acr, ACR.mfa)) return Check.NO_NEED_TO_PROMPT;
+    return requestWantsMfa(ctx.oidc.params as RequestParams) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+  });
+}

@@ -1,0 +1,147 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as oidc from 'openid-client';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { generate } from 'otplib';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, withoutChromium } from './support/chromium.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
+import { aClient, aUser, authorizationRequest, relyingParty, REDIRECT_URI } from './support/fixtures.ts';
+
+const skip = withoutChromium;
+const PWD = 'urn:tessera:acr:pwd';
+const MFA = 'urn:tessera:acr:mfa';
+
+let server: TestServer;
+let browser: Browser;
+before(async () => {
+  if (skip) return;
+  server = await startTestServer();
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** A browser profile whose app callback is answered here: each sign-in's callback URL, in turn. */
+async function newBrowser(): Promise<{ context: BrowserContext; page: Page; callback: () => Promise<URL> }> {
+  const context = await browser.newContext({ locale: 'en-US' });
+  let waiting: ((url: URL) => void) | undefined;
+  await context.route(`${REDIRECT_URI}**`, async (route) => {
+    waiting?.(new URL(route.request().url()));
+    await route.fulfill({ status: 200, contentType: 'text/html', body: '<p>app</p>' });
+  });
+  const page = await context.newPage();
+  return { context, page, callback: () => new Promise<URL>((resolve) => (waiting = resolve)) };
+}
+
+const codeAt = (secret: string, epoch: number) => generate({ secret, epoch });
+const now = () => Math.floor(Date.now() / 1000);
+
+test('second factor: enrolment by step-up, codes, recovery codes, and amr/acr in the tokens', { skip }, async () => {
+  const user = await aUser(server.db);
+  const client = await aClient(server.db, { first_party: true });
+  const config = await relyingParty(server.issuer, client.client_id, client.client_secret);
+  const jwks = createRemoteJWKSet(new URL(`${server.issuer}/jwks`));
+  const tokensFrom = async (req: { verifier: string; state: string }, landed: URL) => {
+    const tokens = await oidc.authorizationCodeGrant(config, landed, { pkceCodeVerifier: req.verifier, expectedState: req.state });
+    const { payload } = await jwtVerify(tokens.id_token!, jwks, { issuer: server.issuer, audience: client.client_id });
+    const introspected = await oidc.tokenIntrospection(config, tokens.access_token);
+    return { id: payload, access: introspected };
+  };
+
+  // Discovery names the acr values.
+  const discovery = await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json();
+  assert.deepEqual(discovery.acr_values_supported, [PWD, 'urn:tessera:acr:mfa', 'urn:tessera:acr:phr']);
+
+  // 1. A password alone: acr pwd, amr [pwd], in the ID token and the access token.
+  const a = await newBrowser();
+  let req = await authorizationRequest(config, { scope: 'openid' });
+  let landed = a.callback();
+  await a.page.goto(req.url);
+  await a.page.getByLabel('Username').fill(user.username);
+  await a.page.getByLabel('Password').fill('correct horse battery');
+  await a.page.getByRole('button', { name: 'Sign in' }).click();
+  let t = await tokensFrom(req, await landed);
+  assert.equal(t.id.acr, PWD);
+  assert.deepEqual(t.id.amr, ['pwd']);
+  assert.equal(t.access.acr, PWD);
+  assert.deepEqual(t.access.amr, ['pwd']);
+
+  // 2. Step-up in the same browser with acr_values: no password again; this user has no factor, so they set one up.
+  req = await authorizationRequest(config, { scope: 'openid', acr_values: MFA });
+  landed = a.callback();
+  await a.page.goto(req.url);
+  await a.page.getByRole('heading', { name: 'Set up an authenticator app' }).waitFor();
+  assert.equal(await a.page.locator('.qr svg').count(), 1, 'the QR code is an inline SVG');
+  const secret = ((await a.page.locator('#totp-secret').textContent()) ?? '').replace(/\s+/g, '');
+  // A wrong confirmation code is refused and nothing is stored.
+  await a.page.getByLabel('Code from your authenticator app').fill('000000' === (await codeAt(secret, now())) ? '111111' : '000000');
+  await a.page.getByRole('button', { name: 'Confirm' }).click();
+  await a.page.getByRole('alert').filter({ hasText: 'That code is not right' }).waitFor();
+  assert.equal(await server.db('signin_factors').where({ user_id: user.id }).count({ n: '*' }).first().then((r) => Number(r!.n)), 0);
+  const enrolCode = await codeAt(secret, now());
+  await a.page.getByLabel('Code from your authenticator app').fill(enrolCode);
+  await a.page.getByRole('button', { name: 'Confirm' }).click();
+  await a.page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+  const recovery = await a.page.locator('ol.codes li').allTextContents();
+  assert.equal(recovery.length, 10);
+  // Stored hashed: no recovery code and no secret appears in the logs.
+  const stored = await server.db('signin_recovery_codes').where({ user_id: user.id }).select('code_hash');
+  assert.equal(stored.length, 10);
+  assert.ok(stored.every((r) => !recovery.some((c) => r.code_hash.includes(c.replace('-', '')))));
+  assert.ok(!server.logs.some((l) => l.includes(secret) || recovery.some((c) => l.includes(c))), 'no secret or recovery code is logged');
+  await a.page.getByRole('button', { name: 'Continue' }).click();
+  t = await tokensFrom(req, await landed);
+  assert.equal(t.id.acr, MFA);
+  assert.deepEqual(t.id.amr, ['pwd', 'otp', 'mfa']);
+  assert.equal(t.access.acr, MFA);
+  await a.context.close();
+
+  // 3. A new browser: after the password, the code is asked. The code used at enrolment is refused
+  // (reuse), so is a wrong one; the next period's code is accepted.
+  const b = await newBrowser();
+  req = await authorizationRequest(config, { scope: 'openid' });
+  landed = b.callback();
+  await b.page.goto(req.url);
+  await b.page.getByLabel('Username').fill(user.username);
+  await b.page.getByLabel('Password').fill('correct horse battery');
+  await b.page.getByRole('button', { name: 'Sign in' }).click();
+  await b.page.getByRole('heading', { name: 'Enter your code' }).waitFor();
+  for (const refused of [enrolCode, '12345', 'not-a-code']) {
+    await b.page.getByLabel(/Code from your authenticator app/).fill(refused);
+    const answer = b.page.waitForResponse((r) => r.url().endsWith('/code'));
+    await b.page.getByRole('button', { name: 'Verify' }).click();
+    assert.equal((await answer).status(), 401, `${refused} is refused`);
+    await b.page.getByRole('alert').filter({ hasText: 'That code is not right' }).waitFor();
+  }
+  await b.page.getByLabel(/Code from your authenticator app/).fill(await codeAt(secret, now() + 30));
+  await b.page.getByRole('button', { name: 'Verify' }).click();
+  t = await tokensFrom(req, await landed);
+  assert.equal(t.id.acr, MFA);
+  assert.deepEqual(t.id.amr, ['pwd', 'otp', 'mfa']);
+  await b.context.close();
+
+  // 4. A recovery code signs in once; the same code a second time is refused.
+  for (const round of [1, 2]) {
+    const c = await newBrowser();
+    req = await authorizationRequest(config, { scope: 'openid' });
+    landed = c.callback();
+    await c.page.goto(req.url);
+    await c.page.getByLabel('Username').fill(user.username);
+    await c.page.getByLabel('Password').fill('correct horse battery');
+    await c.page.getByRole('button', { name: 'Sign in' }).click();
+    await c.page.getByLabel(/Code from your authenticator app/).fill(recovery[0]!.toUpperCase());
+    await c.page.getByRole('button', { name: 'Verify' }).click();
+    if (round === 1) {
+      t = await tokensFrom(req, await landed);
+      assert.equal(t.id.acr, MFA);
+    } else {
+      await c.page.getByRole('alert').filter({ hasText: 'That code is not right' }).waitFor();
+    }
+    await c.context.close();
+  }
+  const used = await server.db('signin_recovery_codes').where({ user_id: user.id }).whereNotNull('used_at').count({ n: '*' }).first();
+  assert.equal(Number(used!.n), 1);
+});
