@@ -6,7 +6,10 @@ import { generate } from 'otplib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, withoutChromium } from './support/chromium.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
-import { aClient, aUser, authorizationRequest, relyingParty, REDIRECT_URI } from './support/fixtures.ts';
+import { aClient, aUser, authorizationRequest, relyingParty, unique, REDIRECT_URI } from './support/fixtures.ts';
+import { UserAgent } from './support/browserless.ts';
+import { adminApi } from './support/admin.ts';
+import { putMembership } from '../src/storage/organizations.ts';
 
 const skip = withoutChromium;
 const PWD = 'urn:tessera:acr:pwd';
@@ -15,9 +18,8 @@ const MFA = 'urn:tessera:acr:mfa';
 let server: TestServer;
 let browser: Browser;
 before(async () => {
-  if (skip) return;
   server = await startTestServer();
-  browser = await launchChromium();
+  if (!skip) browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
@@ -144,4 +146,63 @@ test('second factor: enrolment by step-up, codes, recovery codes, and amr/acr in
   }
   const used = await server.db('signin_recovery_codes').where({ user_id: user.id }).whereNotNull('used_at').count({ n: '*' }).first();
   assert.equal(Number(used!.n), 1);
+});
+
+/** Signs in with the password through a plain HTTP user agent; returns the page that follows. */
+async function afterPassword(url: string, username: string) {
+  const agent = new UserAgent();
+  const login = await agent.follow(url, server.issuer);
+  const step = await agent.submit(login.url, login.body!, /\/login"/, { username, password: 'correct horse battery' }, server.issuer);
+  return { agent, step };
+}
+
+test('policy: mfa required by a client or an organization, essential acr, and what a claims request may ask', async () => {
+  const { api } = await adminApi(server);
+  // A bad policy value is refused with a clear 422 and nothing is stored or changed.
+  const refused = await api('POST', '/clients', { body: { client_name: 'Strict', redirect_uris: [REDIRECT_URI], mfa: 'always' } });
+  assert.equal(refused.status, 422);
+  assert.deepEqual(refused.json.errors.map((e: { path: string }) => e.path), ['/mfa']);
+  const created = await api('POST', '/clients', { body: { client_name: 'Strict', redirect_uris: [REDIRECT_URI], first_party: true, mfa: 'required' } });
+  assert.equal(created.status, 201);
+  assert.equal(created.json.mfa, 'required');
+  const strict = await relyingParty(server.issuer, created.json.client_id, created.json.client_secret);
+  const alias = unique('secure');
+  const org = await api('POST', '/organizations', { body: { alias, name: 'Secure', mfa: 'required' } });
+  assert.equal(org.json.mfa, 'required');
+  assert.equal((await api('PATCH', `/organizations/${alias}`, { body: { mfa: 'sometimes' } })).status, 422);
+  assert.equal((await api('GET', `/organizations/${alias}`)).json.mfa, 'required');
+
+  // A client that requires a second factor: a user without one sets it up after the password.
+  const user = await aUser(server.db);
+  let req = await authorizationRequest(strict, { scope: 'openid' });
+  const { agent, step } = await afterPassword(req.url, user.username);
+  assert.match(step.body!, /action="\/interaction\/[^"]+\/enrol"/);
+  const secret = step.body!.match(/id="totp-secret">([^<]+)</)![1]!.replace(/\s+/g, '');
+  const codes = await agent.submit(step.url, step.body!, /\/enrol"/, { code: await codeAt(secret, now()) }, server.issuer);
+  assert.equal(codes.body!.match(/<li>[a-z2-7]{5}-[a-z2-7]{5}<\/li>/g)?.length, 10);
+  const next = codes.body!.match(/<form method="get" action="([^"]+)"/)![1]!;
+  const landed = await agent.follow(next, server.issuer);
+  const tokens = await oidc.authorizationCodeGrant(strict, new URL(landed.url), { pkceCodeVerifier: req.verifier, expectedState: req.state });
+  assert.equal(tokens.claims()!.acr, MFA);
+
+  // An organization that requires it: its member is asked too, whatever the client.
+  const member = await aUser(server.db);
+  await putMembership(server.db, org.json.id, member.id, { roles: [] });
+  const relaxed = await aClient(server.db, { first_party: true });
+  const config = await relyingParty(server.issuer, relaxed.client_id, relaxed.client_secret);
+  req = await authorizationRequest(config, { scope: 'openid' });
+  assert.match((await afterPassword(req.url, member.username)).step.body!, /action="\/interaction\/[^"]+\/enrol"/);
+  // Anyone else signs in to that client with a password alone.
+  req = await authorizationRequest(config, { scope: 'openid' });
+  const plain = await afterPassword(req.url, (await aUser(server.db)).username);
+  assert.equal(new URL(plain.step.url).origin, new URL(REDIRECT_URI).origin);
+
+  // An essential acr nothing here can give ends the request instead of asking again and again.
+  req = await authorizationRequest(config, { scope: 'openid', claims: JSON.stringify({ id_token: { acr: { essential: true, value: 'urn:tessera:acr:phr' } } }) });
+  const unmet = await new UserAgent().follow(req.url, server.issuer);
+  assert.equal(new URL(unmet.url).searchParams.get('error'), 'unmet_authentication_requirements');
+  // A claims request may ask for acr, amr and auth_time only: other claims are asked for with scopes.
+  req = await authorizationRequest(config, { scope: 'openid', claims: JSON.stringify({ id_token: { email: null } }) });
+  const other = await new UserAgent().follow(req.url, server.issuer);
+  assert.equal(new URL(other.url).searchParams.get('error'), 'invalid_request');
 });

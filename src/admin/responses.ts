@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { Alias } from '../model/organization.ts';
-import { ApplicationType, AuthMethod, GrantType } from '../model/client.ts';
+import { ApplicationType, AuthMethod, GrantType, MfaPolicy } from '../model/client.ts';
 import { SigningAlg } from '../model/signing-alg.ts';
 import { JsonValue } from '../model/json.ts';
 import { ModuleHookConfig, WebhookHookConfig } from '../hooks/config.ts';
@@ -32,10 +32,10 @@ export const UserAnswer = z.strictObject({
   updated_at: Timestamp,
 });
 
-export const OrganizationAnswer = z.strictObject({ id: z.uuid(), alias: Alias, name: z.string(), attributes: JsonObject });
+export const OrganizationAnswer = z.strictObject({ id: z.uuid(), alias: Alias, name: z.string(), attributes: JsonObject, mfa: MfaPolicy });
 
 /** A user's organization, with their roles in it. */
-export const UserOrganizationAnswer = OrganizationAnswer.omit({ attributes: true }).extend({ roles: z.array(z.string()), attributes: JsonObject });
+export const UserOrganizationAnswer = OrganizationAnswer.omit({ attributes: true, mfa: true }).extend({ roles: z.array(z.string()), attributes: JsonObject });
 
 export const MemberAnswer = z.strictObject({ user_id: z.uuid(), username: z.string(), roles: z.array(z.string()), attributes: JsonObject });
 
@@ -63,6 +63,7 @@ export const ClientAnswer = z.strictObject({
   allowed_resources: z.array(z.string()),
   allowed_origins: z.array(z.string()),
   first_party: z.boolean(),
+  mfa: MfaPolicy,
   id_token_signed_response_alg: SigningAlg,
   userinfo_signed_response_alg: SigningAlg.nullable(),
   introspection_signed_response_alg: SigningAlg.nullable(),

@@ -17,7 +17,7 @@ import { findPrivileges, putPrivileges } from '../storage/privileges.ts';
 import { PrivilegesInput, profileBudgetProblem } from '../model/privileges.ts';
 import { findProjectRoot } from '../project-root.ts';
 import { listSigningKeys } from '../storage/keys.ts';
-import { ApplicationType, GrantType, AuthMethod, type NewClient } from '../model/client.ts';
+import { ApplicationType, GrantType, AuthMethod, MfaPolicy, type NewClient } from '../model/client.ts';
 import type { NewResourceServer } from '../model/resource-server.ts';
 import { envLines, outputOf, outputOption } from './output.ts';
 import { SigningAlg } from '../model/signing-alg.ts';
@@ -176,7 +176,7 @@ export const commands: Command[] = [
     summary: 'register a client; prints its secret once',
     usage:
       'tessera client add --name "My app" --redirect-uri https://app.example/cb [--grant-types authorization_code,refresh_token] [--public] [--application-type web|native] ' +
-      '[--allowed-origin https://spa.example] [--first-party] [--id-token-signed-response-alg ES256|RS256] [--userinfo-signed-response-alg ES256|RS256] [--introspection-signed-response-alg ES256|RS256] ' +
+      '[--allowed-origin https://spa.example] [--first-party] [--mfa optional|required] [--id-token-signed-response-alg ES256|RS256] [--userinfo-signed-response-alg ES256|RS256] [--introspection-signed-response-alg ES256|RS256] ' +
       '[--logo-uri https://app.example/logo.png] [--client-uri https://app.example] [--policy-uri <url>] [--tos-uri <url>] [--output json|env]',
     options: {
       'client-id': { type: 'string', value: '<id>', description: 'the client_id to use (letters, digits and . _ ~ -, 3 to 128); generated when left out' },
@@ -192,6 +192,7 @@ export const commands: Command[] = [
       'application-type': { type: 'string', values: ApplicationType.options, description: 'native allows private-use schemes and loopback redirects (inferred from the redirect URIs when left out)' },
       'allowed-origin': { type: 'string', value: '<origin>', multiple: true, description: "a browser origin (https://spa.example) allowed to call the token endpoints, beyond the redirect URIs' own" },
       'first-party': { type: 'boolean', description: 'your own app: no consent page, and offline_access granted when asked for' },
+      mfa: { type: 'string', values: MfaPolicy.options, description: 'required: every sign-in to this app gives a second factor, and users without one set it up then (default: optional)' },
       'id-token-signed-response-alg': { type: 'string', values: ALGS, description: 'how ID tokens for this client are signed (default: ES256)' },
       'userinfo-signed-response-alg': { type: 'string', values: ALGS, description: 'sign userinfo answers as a JWT (default: plain JSON)' },
       'introspection-signed-response-alg': { type: 'string', values: ALGS, description: 'sign introspection answers as a JWT (default: plain JSON)' },
@@ -232,6 +233,7 @@ export const commands: Command[] = [
           application_type: v['application-type'] as NewClient['application_type'],
           allowed_origins: (v['allowed-origin'] as unknown as string[] | undefined) ?? [],
           first_party: v['first-party'] as boolean | undefined,
+          mfa: v.mfa as NewClient['mfa'],
           id_token_signed_response_alg: v['id-token-signed-response-alg'] as NewClient['id_token_signed_response_alg'],
           userinfo_signed_response_alg: v['userinfo-signed-response-alg'] as NewClient['userinfo_signed_response_alg'],
           introspection_signed_response_alg: v['introspection-signed-response-alg'] as NewClient['introspection_signed_response_alg'],
@@ -283,13 +285,14 @@ export const commands: Command[] = [
   {
     path: ['org', 'add'],
     summary: 'create an organization',
-    usage: 'tessera org add --alias acme --name "Acme"',
+    usage: 'tessera org add --alias acme --name "Acme" [--mfa optional|required]',
     options: {
       alias: { type: 'string', value: '<alias>', required: true, description: 'short name used in scopes and claims (organization:<alias>): lowercase letters, digits, _ and -, up to 63' },
       name: { type: 'string', value: '<text>', required: true, description: 'the display name' },
+      mfa: { type: 'string', values: MfaPolicy.options, description: 'required: its members sign in with a second factor, to every app (default: optional)' },
     },
     async run(v, _p, io) {
-      const input = { alias: required(v, 'alias'), name: required(v, 'name') };
+      const input = { alias: required(v, 'alias'), name: required(v, 'name'), mfa: v.mfa as 'optional' | 'required' | undefined };
       const org = await withDatabase(io, (db) => createOrganization(db, input));
       io.out(json(org));
       return 0;

@@ -28,6 +28,7 @@ export function toClientMetadata(c: Client, expandScope: (scope: string) => stri
     allowed_resources: c.allowed_resources,
     allowed_origins: c.allowed_origins,
     first_party: c.first_party,
+    mfa: c.mfa,
     ...(c.payload_hook ? { payload_hook: c.payload_hook } : {}),
     // Standard metadata oidc-provider keeps (client.logoUri...); the pages show them.
     ...Object.fromEntries(PAGE_METADATA.flatMap((k) => (c[k] ? [[k, c[k]]] : []))),
@@ -35,7 +36,7 @@ export function toClientMetadata(c: Client, expandScope: (scope: string) => stri
 }
 
 /** Metadata names oidc-provider must keep on the client object for Tessera to read. */
-export const extraClientMetadata = ['default_resource', 'allowed_resources', 'resource_scopes', 'allowed_origins', 'first_party', 'payload_hook'];
+export const extraClientMetadata = ['default_resource', 'allowed_resources', 'resource_scopes', 'allowed_origins', 'first_party', 'mfa', 'payload_hook'];
 
 /**
  * What a client's scope implies (organization scopes, see organization-scopes.ts); `version` changes

@@ -95,7 +95,7 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
     responseTypes: ['code'],
     rotateRefreshToken: true,
     ttl,
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: withStepUp(interactionPolicyWithOrganizations(db)) },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: withStepUp(interactionPolicyWithOrganizations(db), db) },
     // How strongly the person signed in (src/signin/): advertised as acr_values_supported.
     acrValues: signIn.acrValues,
     features: {

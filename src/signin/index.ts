@@ -4,6 +4,7 @@
  * configuration and login checks, the interaction pages, and the tokens' claims.
  */
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Database } from '../db/connect.ts';
 import { ACR_VALUES_SUPPORTED } from './acr.ts';
 import { stepUpCheck } from './policy.ts';
 
@@ -35,7 +36,7 @@ export function signInConfiguration(): Pick<Configuration, 'acrValues'> & { clai
 }
 
 /** Adds the step-up check to the login prompt of an interaction policy. */
-export function withStepUp<P extends { get(name: string): { checks: unknown[] } | undefined }>(policy: P): P {
-  policy.get('login')!.checks.push(stepUpCheck());
+export function withStepUp<P extends { get(name: string): { checks: unknown[] } | undefined }>(policy: P, db: Database): P {
+  policy.get('login')!.checks.push(stepUpCheck(db));
   return policy;
 }

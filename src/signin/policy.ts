@@ -1,5 +1,7 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Database } from '../db/connect.ts';
 import { ACR, acrAskedFor, satisfies } from './acr.ts';
+import { memberOfMfaOrganization } from './storage.ts';
 
 const { Check } = interactionPolicy;
 
@@ -48,14 +50,25 @@ export function unattainableEssentialAcr(params: RequestParams): boolean {
 }
 
 /**
+ * The deployment's rule for this sign-in: the client's `mfa: required`, or the user's membership of
+ * an organization with `mfa: required` (which then holds for every client the member signs in to).
+ */
+export async function policyRequiresMfa(db: Database, client: unknown, accountId: string): Promise<boolean> {
+  if ((client as Record<string, unknown> | undefined)?.['mfa'] === 'required') return true;
+  return memberOfMfaOrganization(db, accountId);
+}
+
+/**
  * Added to oidc-provider's login prompt: a session signed in with a password alone goes back to
- * the login prompt when the request wants a second factor (step-up). Essential acr claims are
+ * the login prompt when the request or the policy wants a second factor (step-up). Essential acr claims are
  * checked by oidc-provider's own `essential_acr(s)` checks.
  */
-export function stepUpCheck() {
-  return new Check(STEP_UP_REASON, 'a second factor is required', 'login_required', (ctx: KoaContextWithOIDC) => {
-    if (!ctx.oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
+export function stepUpCheck(db: Database) {
+  return new Check(STEP_UP_REASON, 'a second factor is required', 'login_required', async (ctx: KoaContextWithOIDC) => {
+    const accountId = ctx.oidc.session?.accountId;
+    if (!accountId) return Check.NO_NEED_TO_PROMPT;
     if (satisfies(ctx.oidc.acr, ACR.mfa)) return Check.NO_NEED_TO_PROMPT;
-    return requestWantsMfa(ctx.oidc.params as RequestParams) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    if (requestWantsMfa(ctx.oidc.params as RequestParams)) return Check.REQUEST_PROMPT;
+    return (await policyRequiresMfa(db, ctx.oidc.client, accountId)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
   });
 }

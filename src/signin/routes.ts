@@ -11,7 +11,7 @@ import { codeCounterKeys, decide, minutesOf, type LoginLimits } from '../auth/lo
 import { forgiveLoginAttempt, reserveLoginAttempt } from '../storage/login-failures.ts';
 import { findUserById } from '../storage/users.ts';
 import { acrOf, amrOf, type Amr } from './acr.ts';
-import { requestWantsMfa, STEP_UP_REASONS, unattainableEssentialAcr } from './policy.ts';
+import { policyRequiresMfa, requestWantsMfa, STEP_UP_REASONS, unattainableEssentialAcr } from './policy.ts';
 import { addConfirmedTotp, findTotp, hasConfirmedFactor, replaceRecoveryCodes, spendRecoveryCode, spendTimeStep } from './storage.ts';
 import { checkTotp, newTotpSecret, normalizeTotp, qrSvg, totpUri } from './totp.ts';
 import { codePage, enrolPage, recoveryCodesPage } from './views.ts';
@@ -114,7 +114,10 @@ export function signInSteps({ provider, db, log, loginLimits, brand }: SignInDep
 
     /** After a right password: finishes the sign-in, or keeps it pending and shows the second step. */
     async afterPassword(ctx: Context, interaction: Interaction, accountId: string): Promise<void> {
-      const second = (await hasConfirmedFactor(db, accountId)) || requestWantsMfa(interaction.params);
+      const second =
+        (await hasConfirmedFactor(db, accountId)) ||
+        requestWantsMfa(interaction.params) ||
+        (await policyRequiresMfa(db, await provider.Client.find(String(interaction.params.client_id)), accountId));
       if (!second) return finish(ctx, interaction, accountId, ['pwd']);
       log.info('password accepted, second factor due', { sub: accountId, client_id: interaction.params.client_id });
       await keep(ctx, { accountId, amr: ['pwd'] });

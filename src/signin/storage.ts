@@ -99,3 +99,10 @@ export async function resetFactors(db: Database, userId: string): Promise<number
     return n;
   });
 }
+
+/** Whether the user belongs to an organization that requires a second factor of its members. */
+export async function memberOfMfaOrganization(db: Database, userId: string): Promise<boolean> {
+  if (!isUuid(userId)) return false;
+  const row = await db('memberships as m').join('organizations as o', 'o.id', 'm.organization_id').where({ 'm.user_id': userId, 'o.mfa': 'required' }).first('o.id');
+  return Boolean(row);
+}
