@@ -10,6 +10,9 @@ import { aClient, aUser, authorizationRequest, relyingParty, unique, REDIRECT_UR
 import { UserAgent } from './support/browserless.ts';
 import { adminApi } from './support/admin.ts';
 import { putMembership } from '../src/storage/organizations.ts';
+import { addConfirmedTotp, replaceRecoveryCodes } from '../src/signin/storage.ts';
+import { newTotpSecret } from '../src/signin/totp.ts';
+import { cliJson, runCli } from './support/processes.ts';
 
 const skip = withoutChromium;
 const PWD = 'urn:tessera:acr:pwd';
@@ -205,4 +208,49 @@ test('policy: mfa required by a client or an organization, essential acr, and wh
   req = await authorizationRequest(config, { scope: 'openid', claims: JSON.stringify({ id_token: { email: null } }) });
   const other = await new UserAgent().follow(req.url, server.issuer);
   assert.equal(new URL(other.url).searchParams.get('error'), 'invalid_request');
+});
+
+test('admin API and CLI: list a user\'s factors, remove one, reset all; each audited, no secret shown', async () => {
+  const { api } = await adminApi(server);
+  const user = await aUser(server.db);
+  const secret = newTotpSecret();
+  const enrol = async () => {
+    assert.ok(await addConfirmedTotp(server.db, user.id, secret, 'Authenticator app', 1));
+    await replaceRecoveryCodes(server.db, user.id);
+  };
+  await enrol();
+  let listed = await api('GET', `/users/${user.id}/factors`);
+  assert.equal(listed.status, 200);
+  assert.equal(listed.json.items.length, 1);
+  assert.equal(listed.json.items[0].kind, 'totp');
+  assert.equal(listed.json.recovery_codes_left, 10);
+  assert.ok(!JSON.stringify(listed.json).includes(secret), 'the secret is never answered');
+  // A factor that is not the user's (or not an id) is a 404 and changes nothing.
+  assert.equal((await api('DELETE', `/users/${user.id}/factors/not-a-uuid`)).status, 404);
+  assert.equal((await api('DELETE', `/users/${user.id}/factors/${crypto.randomUUID()}`)).status, 404);
+  assert.equal((await api('GET', `/users/${user.id}/factors`)).json.items.length, 1);
+  assert.equal((await api('DELETE', `/users/${user.id}/factors/${listed.json.items[0].id}`)).status, 204);
+  listed = await api('GET', `/users/${user.id}/factors`);
+  assert.deepEqual(listed.json, { items: [], recovery_codes_left: 0 });
+  const audited = server.logs.map((l) => JSON.parse(l)).filter((e) => e.msg === 'admin write' && e.user_id === user.id);
+  assert.deepEqual(audited.map((e) => e.action), ['user.factor.remove']);
+  await enrol();
+  assert.deepEqual((await api('DELETE', `/users/${user.id}/factors`)).json, { removed: 1 });
+  assert.ok(server.logs.some((l) => l.includes('"user.factors.reset"') && l.includes(user.id)));
+
+  // The same from the command line, on the running server's database.
+  await enrol();
+  const db = server.settings.database;
+  const env = 'url' in db ? { DATABASE_URL: db.url } : { TESSERA_DATA_DIR: db.dataDir };
+  const cliList = await cliJson<{ items: Array<{ id: string }>; recovery_codes_left: number }>(['user', 'factors', 'list', '--user', user.username], env);
+  assert.equal(cliList.items.length, 1);
+  assert.equal(cliList.recovery_codes_left, 10);
+  const missing = await runCli(['user', 'factors', 'remove', '--user', user.username, '--factor', 'nope'], env);
+  assert.notEqual(missing.code, 0);
+  const reset = await runCli(['user', 'factors', 'reset', '--user', user.username], env);
+  assert.equal(reset.code, 0, reset.stderr);
+  assert.deepEqual(JSON.parse(reset.stdout), { removed: 1 });
+  assert.match(reset.stderr, /"admin write".*"actor":"cli".*"action":"user.factors.reset"/);
+  assert.ok(![cliList, reset.stdout, reset.stderr].some((o) => JSON.stringify(o).includes(secret)));
+  assert.equal((await api('GET', `/users/${user.id}/factors`)).json.items.length, 0);
 });

@@ -5,6 +5,7 @@ import { adminAuth } from './auth.ts';
 import { problems, Problem } from './problem.ts';
 import { privilegesRoutes } from './privileges-routes.ts';
 import { usersRoutes } from './users-routes.ts';
+import { factorAdminRoutes } from '../signin/admin-routes.ts';
 import { organizationsRoutes } from './organizations-routes.ts';
 import { clientsRoutes } from './clients-routes.ts';
 import { openApiDocument } from './openapi.ts';
@@ -30,7 +31,7 @@ export function adminRouter({ provider, db, passwords, hooks, globalHook, hookAd
     ctx.body = document;
   });
   router.use(adminAuth(provider, db));
-  for (const routes of [privilegesRoutes(db, maxProfileBytes), usersRoutes(db, passwords), organizationsRoutes(provider, db), clientsRoutes(db, hookAddressPolicy), tokenPreviewRoutes(db, hooks, globalHook)]) router.use(routes.routes());
+  for (const routes of [privilegesRoutes(db, maxProfileBytes), usersRoutes(db, passwords), factorAdminRoutes(db), organizationsRoutes(provider, db), clientsRoutes(db, hookAddressPolicy), tokenPreviewRoutes(db, hooks, globalHook)]) router.use(routes.routes());
   router.all('/{*rest}', () => {
     throw new Problem(404, 'Not found', 'no such admin resource');
   });

@@ -21,6 +21,12 @@ import { ApplicationType, GrantType, AuthMethod, MfaPolicy, type NewClient } fro
 import type { NewResourceServer } from '../model/resource-server.ts';
 import { envLines, outputOf, outputOption } from './output.ts';
 import { SigningAlg } from '../model/signing-alg.ts';
+import { listFactors, remainingRecoveryCodes, removeFactor, resetFactors } from '../signin/storage.ts';
+
+/** A write made from the command line, audited as the admin API audits its own (one JSON line, on stderr). */
+function cliAudit(io: Io, action: string, fields: Record<string, unknown>): void {
+  createLogger('info', {}, (line) => io.err(line)).info('admin write', { actor: 'cli', action, ...fields });
+}
 
 const ALGS = SigningAlg.options;
 
@@ -168,6 +174,57 @@ export const commands: Command[] = [
         return revokeAccount(db, user.id);
       });
       io.out(json({ revoked }));
+      return 0;
+    },
+  },
+  {
+    path: ['user', 'factors', 'list'],
+    summary: "list a user's second factors (never their secrets) and how many recovery codes are left",
+    usage: 'tessera user factors list --user <id or username>',
+    options: { user: { type: 'string', value: '<username|id>', required: true, description: 'the user, by username or id' } },
+    async run(v, _p, io) {
+      const ref = required(v, 'user');
+      const answer = await withDatabase(io, async (db) => {
+        const user = await resolveUser(db, ref);
+        return { items: await listFactors(db, user.id), recovery_codes_left: await remainingRecoveryCodes(db, user.id) };
+      });
+      io.out(json(answer));
+      return 0;
+    },
+  },
+  {
+    path: ['user', 'factors', 'remove'],
+    summary: "remove one of a user's second factors",
+    usage: 'tessera user factors remove --user <id or username> --factor <id>',
+    options: {
+      user: { type: 'string', value: '<username|id>', required: true, description: 'the user, by username or id' },
+      factor: { type: 'string', value: '<id>', required: true, description: 'the factor, by the id `user factors list` shows' },
+    },
+    async run(v, _p, io) {
+      const [ref, factor] = [required(v, 'user'), required(v, 'factor')];
+      await withDatabase(io, async (db) => {
+        const user = await resolveUser(db, ref);
+        if (!(await removeFactor(db, user.id, factor))) throw new NotFound(`user ${user.username} has no factor ${factor}`);
+        cliAudit(io, 'user.factor.remove', { user_id: user.id, factor_id: factor });
+      });
+      io.out(json({ removed: 1 }));
+      return 0;
+    },
+  },
+  {
+    path: ['user', 'factors', 'reset'],
+    summary: "remove all of a user's second factors and recovery codes (a lost phone); the next sign-in that needs one sets it up again",
+    usage: 'tessera user factors reset --user <id or username>',
+    options: { user: { type: 'string', value: '<username|id>', required: true, description: 'the user, by username or id' } },
+    async run(v, _p, io) {
+      const ref = required(v, 'user');
+      const removed = await withDatabase(io, async (db) => {
+        const user = await resolveUser(db, ref);
+        const n = await resetFactors(db, user.id);
+        cliAudit(io, 'user.factors.reset', { user_id: user.id, removed: n });
+        return n;
+      });
+      io.out(json({ removed }));
       return 0;
     },
   },

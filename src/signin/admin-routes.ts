@@ -1,0 +1,44 @@
+import Router from '@koa/router';
+import type { Database } from '../db/connect.ts';
+import { findUserById } from '../storage/users.ts';
+import { requireScope } from '../admin/auth.ts';
+import { audit } from '../admin/audit.ts';
+import { Problem } from '../admin/problem.ts';
+import { listFactors, remainingRecoveryCodes, removeFactor, resetFactors } from './storage.ts';
+
+/**
+ * A user's second factors through the admin API: list them (never a secret), remove one, or reset
+ * all with the recovery codes (a lost phone). Each change is audited; the user's next sign-in that
+ * needs a second factor sets one up again.
+ */
+export function factorAdminRoutes(db: Database): Router {
+  const router = new Router();
+  const admin = requireScope('admin');
+  const found = async (id: string) => {
+    const user = await findUserById(db, id);
+    if (!user) throw new Problem(404, 'Not found', `no user ${id}`);
+    return user;
+  };
+
+  router.get('/users/:id/factors', admin, async (ctx) => {
+    const user = await found(ctx.params.id!);
+    const [items, left] = await Promise.all([listFactors(db, user.id), remainingRecoveryCodes(db, user.id)]);
+    ctx.body = { items, recovery_codes_left: left };
+  });
+
+  router.delete('/users/:id/factors/:factor_id', admin, async (ctx) => {
+    const user = await found(ctx.params.id!);
+    if (!(await removeFactor(db, user.id, ctx.params.factor_id!))) throw new Problem(404, 'Not found', `user ${user.id} has no factor ${ctx.params.factor_id}`);
+    audit(ctx, 'user.factor.remove', { user_id: user.id, factor_id: ctx.params.factor_id });
+    ctx.status = 204;
+  });
+
+  router.delete('/users/:id/factors', admin, async (ctx) => {
+    const user = await found(ctx.params.id!);
+    const removed = await resetFactors(db, user.id);
+    audit(ctx, 'user.factors.reset', { user_id: user.id, removed });
+    ctx.body = { removed };
+  });
+
+  return router;
+}
