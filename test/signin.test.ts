@@ -241,7 +241,7 @@ test('admin API and CLI: list a user\'s factors, remove one, reset all; each aud
   // The same from the command line, on the running server's database.
   await enrol();
   const db = server.settings.database;
-  const env = 'url' in db ? { DATABASE_URL: db.url } : { TESSERA_DATA_DIR: db.dataDir };
+  const env: Record<string, string> = 'url' in db ? { DATABASE_URL: db.url } : { TESSERA_DATA_DIR: db.dataDir };
   const cliList = await cliJson<{ items: Array<{ id: string }>; recovery_codes_left: number }>(['user', 'factors', 'list', '--user', user.username], env);
   assert.equal(cliList.items.length, 1);
   assert.equal(cliList.recovery_codes_left, 10);
