@@ -187,6 +187,12 @@ test('policy: mfa required by a client or an organization, essential acr, and wh
   const landed = await agent.follow(next, server.issuer);
   const tokens = await oidc.authorizationCodeGrant(strict, new URL(landed.url), { pkceCodeVerifier: req.verifier, expectedState: req.state });
   assert.equal(tokens.claims()!.acr, MFA);
+  // max_age asks for the password again, then the code of the authenticator just set up.
+  req = await authorizationRequest(strict, { scope: 'openid', max_age: '0' });
+  let again = await agent.follow(req.url, server.issuer);
+  assert.match(again.body!, /action="\/interaction\/[^"]+\/login"/);
+  again = await agent.submit(again.url, again.body!, /\/login"/, { username: user.username, password: 'correct horse battery' }, server.issuer);
+  assert.match(again.body!, /action="\/interaction\/[^"]+\/code"/);
 
   // An organization that requires it: its member is asked too, whatever the client.
   const member = await aUser(server.db);
@@ -199,6 +205,10 @@ test('policy: mfa required by a client or an organization, essential acr, and wh
   req = await authorizationRequest(config, { scope: 'openid' });
   const plain = await afterPassword(req.url, (await aUser(server.db)).username);
   assert.equal(new URL(plain.step.url).origin, new URL(REDIRECT_URI).origin);
+  // That password-only session cannot step up without the person: prompt=none answers login_required.
+  req = await authorizationRequest(config, { scope: 'openid', acr_values: MFA, prompt: 'none' });
+  const silent = await plain.agent.follow(req.url, server.issuer);
+  assert.equal(new URL(silent.url).searchParams.get('error'), 'login_required');
 
   // An essential acr nothing here can give ends the request instead of asking again and again.
   req = await authorizationRequest(config, { scope: 'openid', claims: JSON.stringify({ id_token: { acr: { essential: true, value: 'urn:tessera:acr:phr' } } }) });
