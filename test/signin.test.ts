@@ -211,7 +211,7 @@ test('policy: mfa required by a client or an organization, essential acr, and wh
   assert.equal(new URL(silent.url).searchParams.get('error'), 'login_required');
 
   // An essential acr nothing here can give ends the request instead of asking again and again.
-  req = await authorizationRequest(config, { scope: 'openid', claims: JSON.stringify({ id_token: { acr: { essential: true, value: 'urn:tessera:acr:phr' } } }) });
+  req = await authorizationRequest(config, { scope: 'openid', claims: JSON.stringify({ id_token: { acr: { essential: true, value: 'urn:example:loa:4' } } }) });
   const unmet = await new UserAgent().follow(req.url, server.issuer);
   assert.equal(new URL(unmet.url).searchParams.get('error'), 'unmet_authentication_requirements');
   // A claims request may ask for acr, amr and auth_time only: other claims are asked for with scopes.
@@ -263,4 +263,74 @@ test('admin API and CLI: list a user\'s factors, remove one, reset all; each aud
   assert.match(reset.stderr, /"admin write".*"actor":"cli".*"action":"user.factors.reset"/);
   assert.ok(![cliList, reset.stdout, reset.stderr].some((o) => JSON.stringify(o).includes(secret)));
   assert.equal((await api('GET', `/users/${user.id}/factors`)).json.items.length, 0);
+});
+
+test('passkeys: added during sign-in, then a second factor and a sign-in of their own (phr); a removed one is refused', { skip }, async () => {
+  const user = await aUser(server.db);
+  const client = await aClient(server.db, { first_party: true });
+  const config = await relyingParty(server.issuer, client.client_id, client.client_secret);
+  const { context, page, callback } = await newBrowser();
+  // Chrome DevTools' virtual authenticator: a platform passkey with user verification, answering at once.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  const signInWith = async (params: Record<string, string>, how: 'password' | 'passkey') => {
+    const req = await authorizationRequest(config, { scope: 'openid', ...params });
+    const landed = callback();
+    await page.goto(req.url);
+    if (how === 'passkey') {
+      await page.getByRole('button', { name: 'Use a passkey' }).click();
+    } else {
+      await page.getByLabel('Username').fill(user.username);
+      await page.getByLabel('Password').fill('correct horse battery');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+    }
+    return { req, landed };
+  };
+  const claimsOf = async ({ req, landed }: { req: { verifier: string; state: string }; landed: Promise<URL> }) =>
+    (await oidc.authorizationCodeGrant(config, await landed, { pkceCodeVerifier: req.verifier, expectedState: req.state })).claims()!;
+
+  // The app asks for a phishing-resistant sign-in: after the password, the only way offered is to create a passkey.
+  let flow = await signInWith({ acr_values: 'urn:tessera:acr:phr' }, 'password');
+  await page.getByRole('heading', { name: 'Create a passkey' }).waitFor();
+  assert.equal(await page.locator('#totp-secret').count(), 0, 'no authenticator app offered for phr');
+  await page.getByRole('button', { name: 'Create a passkey' }).click();
+  await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  let claims = await claimsOf(flow);
+  assert.equal(claims.acr, 'urn:tessera:acr:phr');
+  assert.deepEqual(claims.amr, ['pwd', 'hwk', 'user', 'mfa']);
+  const stored = await server.db('signin_passkeys').where({ user_id: user.id });
+  assert.equal(stored.length, 1);
+  assert.equal((await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.length, 1);
+
+  // Signed out (a fresh session), the passkey alone signs in: no username, no password.
+  await context.clearCookies();
+  flow = await signInWith({}, 'passkey');
+  claims = await claimsOf(flow);
+  assert.equal(claims.sub, user.id);
+  assert.equal(claims.acr, 'urn:tessera:acr:phr');
+  assert.deepEqual(claims.amr, ['hwk', 'user', 'mfa']);
+
+  // After a password, the passkey is the second factor; an essential mfa is met exactly as asked.
+  await context.clearCookies();
+  flow = await signInWith({ claims: JSON.stringify({ id_token: { acr: { essential: true, value: MFA } } }) }, 'password');
+  await page.getByRole('button', { name: 'Use your passkey' }).click();
+  claims = await claimsOf(flow);
+  assert.equal(claims.acr, MFA);
+  assert.deepEqual(claims.amr, ['pwd', 'hwk', 'user', 'mfa']);
+
+  // Removed by an operator, the passkey is refused: the authenticator still has it, the server does not.
+  const { api } = await adminApi(server);
+  assert.equal((await api('DELETE', `/users/${user.id}/factors/${stored[0].id}`)).status, 204);
+  await context.clearCookies();
+  const req = await authorizationRequest(config, { scope: 'openid' });
+  await page.goto(req.url);
+  const answer = page.waitForResponse((r) => r.url().endsWith('/passkey'));
+  await page.getByRole('button', { name: 'Use a passkey' }).click();
+  assert.equal((await answer).status(), 401);
+  await page.getByRole('alert').filter({ hasText: 'The passkey was not accepted' }).waitFor();
+  await context.close();
 });

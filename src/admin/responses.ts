@@ -42,7 +42,7 @@ export const MemberAnswer = z.strictObject({ user_id: z.uuid(), username: z.stri
 export const MembershipAnswer = z.strictObject({ organization_id: z.uuid(), user_id: z.uuid(), roles: z.array(z.string()), attributes: JsonObject });
 
 /** A second factor as the admin API shows it (src/signin/): never its secret. */
-export const FactorAnswer = z.strictObject({ id: z.uuid(), kind: z.literal('totp'), label: z.string(), confirmed: z.boolean(), created_at: Timestamp, last_used_at: Timestamp.nullable() });
+export const FactorAnswer = z.strictObject({ id: z.uuid(), kind: z.enum(['totp', 'passkey']), label: z.string(), confirmed: z.boolean(), created_at: Timestamp, last_used_at: Timestamp.nullable() });
 export const FactorListAnswer = z.strictObject({ items: z.array(FactorAnswer), recovery_codes_left: z.number().int().min(0) });
 export const FactorResetAnswer = z.strictObject({ removed: z.number().int().min(0) });
 export const LogoutAnswer = z.strictObject({ revoked: z.number().int().min(0) });

@@ -11,6 +11,7 @@ import { BodyError } from './form.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { errorPage } from '../interactions/views.ts';
 import { stylesheet } from '../interactions/stylesheet.ts';
+import { PASSKEY_SCRIPT } from '../signin/passkey-script.ts';
 import type { Brand } from '../interactions/brand.ts';
 import { requestPageContext } from '../interactions/page-context.ts';
 import { metricsRoute } from './metrics-route.ts';
@@ -42,6 +43,12 @@ export function createApp(deps: AppDeps): Koa {
     ctx.type = 'text/css';
     ctx.set('cache-control', 'public, max-age=3600');
     ctx.body = css;
+  });
+  app.use(async (ctx, next) => {
+    if (ctx.path !== '/assets/passkey.js') return next();
+    ctx.type = 'text/javascript';
+    ctx.set('cache-control', 'public, max-age=3600');
+    ctx.body = PASSKEY_SCRIPT;
   });
   app.use(underItsPrefix(interactionRoutes(deps)));
   app.use(underItsPrefix(adminRouter(deps)));

@@ -82,7 +82,7 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
     ctx.type = 'html';
     if (interaction.prompt.name === 'login') {
       if (await steps.loginStep(ctx, interaction, client, p)) return;
-      ctx.body = loginPage(p, { uid, csrf: csrfFor(uid), client, username: interaction.params.login_hint as string | undefined });
+      ctx.body = await passwordPage(ctx, interaction, client, p, { username: interaction.params.login_hint as string | undefined });
     } else if (interaction.prompt.name === ORGANIZATION_PROMPT) {
       const choices = await organizationChoices(interaction);
       ctx.body = organizationPage(p, { uid, csrf: csrfFor(uid), client, choices });
@@ -103,10 +103,10 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
     const form = await readForm(ctx);
     if (!csrfValid(interaction.uid, form.csrf)) return forbidden(ctx, p);
     const username = (form.username ?? '').trim();
-    const again = (status: number, error: string) => {
+    const again = async (status: number, error: string) => {
+      ctx.body = await passwordPage(ctx, interaction, client, p, { username, error });
       ctx.status = status;
       ctx.type = 'html';
-      ctx.body = loginPage(p, { uid: interaction.uid, csrf: csrfFor(interaction.uid), client, username, error });
     };
     // Counted before the password is checked, atomically: a limited attempt costs no hashing, and even
     // the right password is refused. A browser that signed in as this user before is counted on its own.
@@ -203,7 +203,13 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
     ctx.respond = false;
   });
 
-  steps.routes(router, { details, csrfFor, csrfValid, forbidden });
+  /** The sign-in page: the password form, and "Sign in with a passkey" (src/signin/). */
+  async function passwordPage(ctx: Context, interaction: Awaited<ReturnType<typeof details>>['interaction'], client: ClientView, p: PageContext, v: { username?: string; error?: string }) {
+    const more = await steps.passkeySignIn(ctx, interaction, p);
+    return loginPage(p, { uid: interaction.uid, csrf: csrfFor(interaction.uid), client, ...v, more });
+  }
+
+  steps.routes(router, { details, csrfFor, csrfValid, forbidden, loginPage: passwordPage });
 
   /** A hash of older parameters (or scrypt) is replaced now that the password is known; a failure only waits for the next sign-in. */
   async function upgradeHash(id: string, oldHash: string, password: string) {

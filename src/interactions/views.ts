@@ -16,7 +16,7 @@ export function heading(p: PageContext, client: ClientView, title: string, lead:
 <p class="lead">${fill(lead, { app: appName(client) })}</p>`;
 }
 
-export type LoginView = { uid: string; csrf: string; client: ClientView; username?: string; error?: string };
+export type LoginView = { uid: string; csrf: string; client: ClientView; username?: string; error?: string; /** More ways to sign in, below the password form (src/signin/: a passkey). */ more?: SafeHtml };
 
 /** After a failed attempt (or with a login_hint) the username is filled in and the cursor waits in the password field. */
 export function loginPage(p: PageContext, v: LoginView): string {
@@ -35,6 +35,7 @@ ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
   <input id="password" name="password" type="password" autocomplete="current-password" required ${passwordFirst ? new SafeHtml('autofocus') : ''}>
   <button type="submit">${t.signInButton}</button>
 </form>
+${v.more ?? ''}
 ${abortForm(v.uid, v.csrf, t.cancel)}
 ${appLinks(p, v.client)}`,
   );

@@ -5,7 +5,7 @@
 export const ACR = {
   pwd: 'urn:tessera:acr:pwd',
   mfa: 'urn:tessera:acr:mfa',
-  /** Phishing-resistant (a passkey): advertised, not yet reachable. */
+  /** Phishing-resistant: a sign-in with a passkey. */
   phr: 'urn:tessera:acr:phr',
 } as const;
 
@@ -20,9 +20,14 @@ export function amrOf(methods: Amr[]): Amr[] {
   return own.length >= 2 ? [...own, 'mfa'] : own;
 }
 
+/** A passkey (hwk or swk, with user verification) is phishing-resistant; two factors otherwise make mfa. */
 export function acrOf(amr: readonly string[]): string {
+  if (amr.includes('mfa') && (amr.includes('hwk') || amr.includes('swk'))) return ACR.phr;
   return amr.includes('mfa') ? ACR.mfa : ACR.pwd;
 }
+
+/** The stronger of two acr values (undefined: nothing asked). */
+export const stronger = (a: string | undefined, b: string | undefined): string | undefined => (a === undefined ? b : b === undefined ? a : satisfies(a, b) ? a : b);
 
 /** Whether a session's acr is at least as strong as the one asked for (phr > mfa > pwd). */
 export function satisfies(have: string | undefined, wanted: string): boolean {
@@ -31,12 +36,13 @@ export function satisfies(have: string | undefined, wanted: string): boolean {
 }
 
 /**
- * The acr an authorization request insists on through `acr_values`: a second factor when every
- * value it lists is stronger than a password (`urn:tessera:acr:mfa`, `urn:tessera:acr:phr`);
- * undefined when a password is enough (no acr_values, or one of them is `pwd` or unknown).
+ * The acr an authorization request insists on through `acr_values`, when every value it lists is
+ * stronger than a password: the weakest of them (`mfa` if listed, else `phr`); undefined when a
+ * password is enough (no acr_values, or one of them is `pwd` or unknown).
  */
 export function acrAskedFor(acrValues: unknown): string | undefined {
   if (typeof acrValues !== 'string' || !acrValues.trim()) return undefined;
   const values = acrValues.trim().split(/\s+/);
-  return values.every((v) => v === ACR.mfa || v === ACR.phr) ? ACR.mfa : undefined;
+  if (!values.every((v) => v === ACR.mfa || v === ACR.phr)) return undefined;
+  return values.includes(ACR.mfa) ? ACR.mfa : ACR.phr;
 }

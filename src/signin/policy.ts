@@ -1,6 +1,6 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Database } from '../db/connect.ts';
-import { ACR, acrAskedFor, satisfies } from './acr.ts';
+import { ACR, acrAskedFor, satisfies, stronger } from './acr.ts';
 import { memberOfMfaOrganization } from './storage.ts';
 
 const { Check } = interactionPolicy;
@@ -31,22 +31,37 @@ export function essentialAcrs(claims: unknown): string[] | undefined {
 }
 
 /**
- * What the authorization request asks of the sign-in: `mfa` when its acr_values name only values
- * stronger than a password, or its `claims` make an acr essential that a password cannot give.
+ * The acr the authorization request asks of the sign-in, if more than a password: from acr_values
+ * when they list only values stronger than a password, or from an essential acr without `pwd`
+ * (the weakest acceptable value: `mfa` if listed, else `phr`). The stronger of the two.
  */
-export function requestWantsMfa(params: RequestParams): boolean {
-  if (acrAskedFor(params.acr_values) === ACR.mfa) return true;
+export function requestedAcr(params: RequestParams): string | undefined {
   const essential = essentialAcrs(params.claims);
-  return Boolean(essential && essential.length && !essential.includes(ACR.pwd));
+  const fromClaims = essential && essential.length && !essential.includes(ACR.pwd) ? (essential.includes(ACR.mfa) ? ACR.mfa : essential.includes(ACR.phr) ? ACR.phr : undefined) : undefined;
+  return stronger(acrAskedFor(params.acr_values), fromClaims);
 }
 
+export const requestWantsMfa = (params: RequestParams): boolean => requestedAcr(params) !== undefined;
+
 /**
- * An essential acr that no sign-in here can give (only `urn:tessera:acr:phr`, or values Tessera does
- * not know): the request ends with `unmet_authentication_requirements` instead of asking again and again.
+ * An essential acr that no sign-in here can give (values Tessera does not know): the request ends
+ * with `unmet_authentication_requirements` instead of asking again and again.
  */
 export function unattainableEssentialAcr(params: RequestParams): boolean {
   const essential = essentialAcrs(params.claims);
-  return Boolean(essential && essential.length && !essential.includes(ACR.pwd) && !essential.includes(ACR.mfa));
+  return Boolean(essential && essential.length && !essential.some((v) => v === ACR.pwd || v === ACR.mfa || v === ACR.phr));
+}
+
+/**
+ * The acr recorded for a sign-in: what its methods make, unless the request made acr values
+ * essential that do not include it but that it satisfies (a passkey sign-in asked for `mfa`): then
+ * the strongest of those, so the essential request is met exactly, as oidc-provider checks it.
+ */
+export function acrFor(achieved: string, params: RequestParams): string {
+  const essential = essentialAcrs(params.claims);
+  if (!essential?.length || essential.includes(achieved)) return achieved;
+  const met = essential.filter((v) => satisfies(achieved, v) && Object.values(ACR).includes(v as never));
+  return met.reduce<string | undefined>((a, b) => stronger(a, b), undefined) ?? achieved;
 }
 
 /**
@@ -67,8 +82,9 @@ export function stepUpCheck(db: Database) {
   return new Check(STEP_UP_REASON, 'a second factor is required', 'login_required', async (ctx: KoaContextWithOIDC) => {
     const accountId = ctx.oidc.session?.accountId;
     if (!accountId) return Check.NO_NEED_TO_PROMPT;
+    const requested = requestedAcr(ctx.oidc.params as RequestParams);
+    if (requested && !satisfies(ctx.oidc.acr, requested)) return Check.REQUEST_PROMPT;
     if (satisfies(ctx.oidc.acr, ACR.mfa)) return Check.NO_NEED_TO_PROMPT;
-    if (requestWantsMfa(ctx.oidc.params as RequestParams)) return Check.REQUEST_PROMPT;
     return (await policyRequiresMfa(db, ctx.oidc.client, accountId)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
   });
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generate } from 'otplib';
 import { ACR, acrAskedFor, acrOf, amrOf, satisfies } from '../../src/signin/acr.ts';
-import { essentialAcrs, requestWantsMfa, unattainableEssentialAcr } from '../../src/signin/policy.ts';
+import { acrFor, essentialAcrs, requestedAcr, requestWantsMfa, unattainableEssentialAcr } from '../../src/signin/policy.ts';
 import { hashRecoveryCode, newRecoveryCodes, normalizeRecoveryCode } from '../../src/signin/recovery-codes.ts';
 import { checkTotp, newTotpSecret, normalizeTotp } from '../../src/signin/totp.ts';
 import { codeCounterKeys, counterKeys, DEFAULT_LOGIN_LIMITS } from '../../src/auth/login-limits.ts';
@@ -13,6 +13,8 @@ test('amr and acr: two distinct methods make mfa; acr follows; a stronger acr sa
   assert.deepEqual(amrOf(['pwd', 'pwd']), ['pwd'], 'the same method twice is one factor');
   assert.equal(acrOf(['pwd']), ACR.pwd);
   assert.equal(acrOf(['pwd', 'otp', 'mfa']), ACR.mfa);
+  assert.equal(acrOf(amrOf(['pwd', 'hwk', 'user'])), ACR.phr, 'a passkey is phishing-resistant');
+  assert.equal(acrOf(amrOf(['swk', 'user'])), ACR.phr);
   assert.ok(satisfies(ACR.mfa, ACR.pwd) && satisfies(ACR.mfa, ACR.mfa) && !satisfies(ACR.pwd, ACR.mfa) && !satisfies(undefined, ACR.pwd));
 });
 
@@ -20,6 +22,7 @@ test('what a request asks: acr_values stronger than a password, or an essential 
   assert.equal(acrAskedFor(undefined), undefined);
   assert.equal(acrAskedFor(ACR.mfa), ACR.mfa);
   assert.equal(acrAskedFor(`${ACR.phr} ${ACR.mfa}`), ACR.mfa);
+  assert.equal(acrAskedFor(ACR.phr), ACR.phr);
   assert.equal(acrAskedFor(`${ACR.mfa} ${ACR.pwd}`), undefined, 'a password is among the acceptable values');
   assert.equal(acrAskedFor('urn:other'), undefined);
   const claims = (acr: unknown) => JSON.stringify({ id_token: { acr } });
@@ -30,8 +33,14 @@ test('what a request asks: acr_values stronger than a password, or an essential 
   assert.ok(requestWantsMfa({ claims: claims({ essential: true, value: ACR.mfa }) }));
   assert.ok(!requestWantsMfa({ claims: claims({ essential: true, values: [ACR.pwd, ACR.mfa] }) }));
   assert.ok(requestWantsMfa({ acr_values: ACR.mfa }));
-  assert.ok(unattainableEssentialAcr({ claims: claims({ essential: true, value: ACR.phr }) }));
-  assert.ok(!unattainableEssentialAcr({ claims: claims({ essential: true, values: [ACR.phr, ACR.mfa] }) }));
+  assert.ok(unattainableEssentialAcr({ claims: claims({ essential: true, value: 'urn:example:loa:4' }) }));
+  assert.ok(!unattainableEssentialAcr({ claims: claims({ essential: true, value: ACR.phr }) }));
+  assert.equal(requestedAcr({ acr_values: ACR.phr }), ACR.phr);
+  assert.equal(requestedAcr({ acr_values: ACR.mfa, claims: claims({ essential: true, value: ACR.phr }) }), ACR.phr, 'the stronger of the two');
+  // A passkey sign-in (phr) meets an essential mfa exactly as asked; without an essential request it says phr.
+  assert.equal(acrFor(ACR.phr, { claims: claims({ essential: true, value: ACR.mfa }) }), ACR.mfa);
+  assert.equal(acrFor(ACR.phr, {}), ACR.phr);
+  assert.equal(acrFor(ACR.pwd, { claims: claims({ essential: true, value: ACR.mfa }) }), ACR.pwd, 'never claims more than was done');
 });
 
 test('recovery codes: ten distinct, typed in any case with or without the dash, hashed per user', () => {

@@ -29,6 +29,11 @@ export const de: Messages = {
   confirmButton: 'Bestätigen',
   recoveryTitle: 'Wiederherstellungscodes speichern',
   recoveryLead: 'Wenn Sie Ihr Telefon verlieren, meldet Sie jeder dieser Codes einmal anstelle der App an. Sie werden nur jetzt angezeigt: Bewahren Sie sie sicher auf.',
+  passkeySignIn: 'Passkey verwenden',
+  passkeyUse: 'Ihren Passkey verwenden',
+  passkeyCreate: 'Passkey erstellen',
+  passkeyFailed: 'Der Passkey wurde nicht akzeptiert. Versuchen Sie es erneut oder wählen Sie einen anderen Weg.',
+  passkeyLead: '{app} verlangt eine Anmeldung mit einem Passkey: Ihr Gerät bestätigt mit Fingerabdruck, Gesicht oder PIN, dass Sie es sind.',
 
   organizationTitle: 'Organisation auswählen',
   organizationLead: 'Welche Organisation möchten Sie mit {app} verwenden?',

@@ -29,6 +29,11 @@ export const en: Messages = {
   confirmButton: 'Confirm',
   recoveryTitle: 'Save your recovery codes',
   recoveryLead: 'If you lose your phone, each of these codes signs you in once instead of the app. They are shown only now: keep them somewhere safe.',
+  passkeySignIn: 'Use a passkey',
+  passkeyUse: 'Use your passkey',
+  passkeyCreate: 'Create a passkey',
+  passkeyFailed: 'The passkey was not accepted. Try again, or use another way.',
+  passkeyLead: '{app} asks you to sign in with a passkey: your device confirms it is you with your fingerprint, face or PIN.',
 
   organizationTitle: 'Choose an organization',
   organizationLead: 'Which organization do you want to use with {app}?',

@@ -30,6 +30,11 @@ export const fr: Messages = {
   confirmButton: 'Confirmer',
   recoveryTitle: 'Conservez vos codes de secours',
   recoveryLead: "Si vous perdez votre téléphone, chacun de ces codes vous connecte une fois à la place de l'application. Ils ne sont affichés que maintenant\u00a0: gardez-les en lieu sûr.",
+  passkeySignIn: "Utiliser une clé d'accès",
+  passkeyUse: "Utiliser votre clé d'accès",
+  passkeyCreate: "Créer une clé d'accès",
+  passkeyFailed: "La clé d'accès n'a pas été acceptée. Réessayez, ou choisissez un autre moyen.",
+  passkeyLead: "{app} demande une connexion avec une clé d'accès\u00a0: votre appareil confirme que c'est vous par votre empreinte, votre visage ou votre code.",
 
   organizationTitle: 'Choisissez une organisation',
   organizationLead: 'Quelle organisation voulez-vous utiliser avec {app}\u00a0?',

@@ -40,6 +40,13 @@ export interface Messages {
   confirmButton: string;
   recoveryTitle: string;
   recoveryLead: string;
+  /** Passkeys (WebAuthn): the buttons, shown only where the browser can use them. */
+  passkeySignIn: string;
+  passkeyUse: string;
+  passkeyCreate: string;
+  passkeyFailed: string;
+  /** When the application asks for a passkey (phishing-resistant sign-in). {app} */
+  passkeyLead: string;
 
   organizationTitle: string;
   /** {app} */
