@@ -249,7 +249,7 @@ export const commands: Command[] = [
       'application-type': { type: 'string', values: ApplicationType.options, description: 'native allows private-use schemes and loopback redirects (inferred from the redirect URIs when left out)' },
       'allowed-origin': { type: 'string', value: '<origin>', multiple: true, description: "a browser origin (https://spa.example) allowed to call the token endpoints, beyond the redirect URIs' own" },
       'first-party': { type: 'boolean', description: 'your own app: no consent page, and offline_access granted when asked for' },
-      mfa: { type: 'string', values: MfaPolicy.options, description: 'required: every sign-in to this app gives a second factor, and users without one set it up then (default: optional)' },
+      mfa: { type: 'string', values: MfaPolicy.options, description: 'whether every sign-in to this app gives a second factor (users without one set it up then); default optional' },
       'id-token-signed-response-alg': { type: 'string', values: ALGS, description: 'how ID tokens for this client are signed (default: ES256)' },
       'userinfo-signed-response-alg': { type: 'string', values: ALGS, description: 'sign userinfo answers as a JWT (default: plain JSON)' },
       'introspection-signed-response-alg': { type: 'string', values: ALGS, description: 'sign introspection answers as a JWT (default: plain JSON)' },
@@ -346,7 +346,7 @@ export const commands: Command[] = [
     options: {
       alias: { type: 'string', value: '<alias>', required: true, description: 'short name used in scopes and claims (organization:<alias>): lowercase letters, digits, _ and -, up to 63' },
       name: { type: 'string', value: '<text>', required: true, description: 'the display name' },
-      mfa: { type: 'string', values: MfaPolicy.options, description: 'required: its members sign in with a second factor, to every app (default: optional)' },
+      mfa: { type: 'string', values: MfaPolicy.options, description: 'whether its members sign in with a second factor, to every app; default optional' },
     },
     async run(v, _p, io) {
       const input = { alias: required(v, 'alias'), name: required(v, 'name'), mfa: v.mfa as 'optional' | 'required' | undefined };
