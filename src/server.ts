@@ -11,6 +11,7 @@ import { vacuumEmbedded } from './db/embedded-vacuum.ts';
 import { ensureAdminClient } from './bootstrap.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createApp } from './http/app.ts';
+import { createMailer } from './signin/password-reset.ts';
 import { brandFor } from './interactions/brand.ts';
 import { createMetrics } from './metrics.ts';
 import { createPasswords } from './auth/passwords.ts';
@@ -62,7 +63,7 @@ export async function startServer(
     const brand = brandFor(settings.brand, settings.issuer);
     const provider = createProvider({ issuer: settings.issuer, db, log, signingKeys, cookieKeys, trustProxy: settings.trustProxy, tokenClaims, keysRefreshS: settings.keysRefreshS, brand });
     await registerKnownOrganizations(provider, db);
-    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, maxProfileBytes: settings.maxProfileBytes, metricsToken: settings.metricsToken, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy, brand });
+    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, maxProfileBytes: settings.maxProfileBytes, metricsToken: settings.metricsToken, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy, brand, mailer: settings.mail ? createMailer(settings.mail) : undefined });
 
     const purge = async () => {
       try {

@@ -82,6 +82,7 @@ test('a tour of every operation: each request the server accepts and each answer
   const factors = await ok('GET', `/users/${user.id}/factors`);
   await ok('DELETE', `/users/${user.id}/factors/${factors.items[0].id}`);
   await ok('DELETE', `/users/${user.id}/factors`);
+  await ok('POST', `/users/${user.id}/password-reset`);
   await ok('POST', `/users/${user.id}/logout`);
   await ok('DELETE', `/users/${user.id}/privileges`);
   await ok('DELETE', `/organizations/${org.alias}/members/${user.id}`);

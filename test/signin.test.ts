@@ -155,6 +155,8 @@ test('second factor: enrolment by step-up, codes, recovery codes, and amr/acr in
 async function afterPassword(url: string, username: string) {
   const agent = new UserAgent();
   const login = await agent.follow(url, server.issuer);
+  // Without SMTP (this server has none), no reset link is offered.
+  assert.doesNotMatch(login.body!, /\/forgot"/);
   const step = await agent.submit(login.url, login.body!, /\/login"/, { username, password: 'correct horse battery' }, server.issuer);
   return { agent, step };
 }

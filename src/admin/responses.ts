@@ -45,6 +45,7 @@ export const MembershipAnswer = z.strictObject({ organization_id: z.uuid(), user
 export const FactorAnswer = z.strictObject({ id: z.uuid(), kind: z.enum(['totp', 'passkey']), label: z.string(), confirmed: z.boolean(), created_at: Timestamp, last_used_at: Timestamp.nullable() });
 export const FactorListAnswer = z.strictObject({ items: z.array(FactorAnswer), recovery_codes_left: z.number().int().min(0) });
 export const FactorResetAnswer = z.strictObject({ removed: z.number().int().min(0) });
+export const PasswordResetLinkAnswer = z.strictObject({ url: z.url(), expires_at: Timestamp });
 export const LogoutAnswer = z.strictObject({ revoked: z.number().int().min(0) });
 
 export const PrivilegesAnswer = z.strictObject({ profile: JsonValue, scope: z.string(), version: z.number().int().min(0), updated_at: Timestamp.nullable() });
@@ -114,6 +115,7 @@ export const answers = {
   Logout: LogoutAnswer,
   FactorList: FactorListAnswer,
   FactorReset: FactorResetAnswer,
+  PasswordResetLink: PasswordResetLinkAnswer,
   Privileges: PrivilegesAnswer,
   BulkPrivileges: BulkPrivilegesAnswer,
   Organization: OrganizationAnswer,

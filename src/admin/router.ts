@@ -31,7 +31,7 @@ export function adminRouter({ provider, db, passwords, hooks, globalHook, hookAd
     ctx.body = document;
   });
   router.use(adminAuth(provider, db));
-  for (const routes of [privilegesRoutes(db, maxProfileBytes), usersRoutes(db, passwords), factorAdminRoutes(db), organizationsRoutes(provider, db), clientsRoutes(db, hookAddressPolicy), tokenPreviewRoutes(db, hooks, globalHook)]) router.use(routes.routes());
+  for (const routes of [privilegesRoutes(db, maxProfileBytes), usersRoutes(db, passwords), factorAdminRoutes(db, provider.issuer), organizationsRoutes(provider, db), clientsRoutes(db, hookAddressPolicy), tokenPreviewRoutes(db, hooks, globalHook)]) router.use(routes.routes());
   router.all('/{*rest}', () => {
     throw new Problem(404, 'Not found', 'no such admin resource');
   });

@@ -22,6 +22,7 @@ import type { NewResourceServer } from '../model/resource-server.ts';
 import { envLines, outputOf, outputOption } from './output.ts';
 import { SigningAlg } from '../model/signing-alg.ts';
 import { listFactors, remainingRecoveryCodes, removeFactor, resetFactors } from '../signin/storage.ts';
+import { issueResetLink } from '../signin/password-reset.ts';
 
 /** A write made from the command line, audited as the admin API audits its own (one JSON line, on stderr). */
 function cliAudit(io: Io, action: string, fields: Record<string, unknown>): void {
@@ -225,6 +226,23 @@ export const commands: Command[] = [
         return n;
       });
       io.out(json({ removed }));
+      return 0;
+    },
+  },
+  {
+    path: ['user', 'reset-link'],
+    summary: 'print a single-use link (15 minutes) that lets a user set a new password; hand it over yourself',
+    usage: 'tessera user reset-link --user <id or username>',
+    options: { user: { type: 'string', value: '<username|id>', required: true, description: 'the user, by username or id' } },
+    async run(v, _p, io) {
+      const ref = required(v, 'user');
+      const link = await withDatabase(io, async (db) => {
+        const user = await resolveUser(db, ref);
+        const issued = await issueResetLink(db, user.id, loadSettings().issuer);
+        cliAudit(io, 'user.password_reset_link', { user_id: user.id });
+        return issued;
+      });
+      io.out(json(link));
       return 0;
     },
   },

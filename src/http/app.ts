@@ -12,6 +12,7 @@ import { interactionRoutes } from '../interactions/routes.ts';
 import { errorPage } from '../interactions/views.ts';
 import { stylesheet } from '../interactions/stylesheet.ts';
 import { PASSKEY_SCRIPT } from '../signin/passkey-script.ts';
+import { passwordReset, type Mailer } from '../signin/password-reset.ts';
 import type { Brand } from '../interactions/brand.ts';
 import { requestPageContext } from '../interactions/page-context.ts';
 import { metricsRoute } from './metrics-route.ts';
@@ -21,7 +22,7 @@ import type { Metrics } from '../metrics.ts';
 import { RETRY_AFTER_S, isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { LoginLimits } from '../auth/login-limits.ts';
 
-export type AppDeps = AdminDeps & { log: Logger; metrics: Metrics; metricsToken?: string; csrfKey: string; trustProxy: boolean; loginLimits: LoginLimits; brand: Brand };
+export type AppDeps = AdminDeps & { log: Logger; metrics: Metrics; metricsToken?: string; csrfKey: string; trustProxy: boolean; loginLimits: LoginLimits; brand: Brand; mailer?: Mailer };
 
 /** The HTTP edge: our routes first, everything else is oidc-provider's. */
 export function createApp(deps: AppDeps): Koa {
@@ -50,7 +51,9 @@ export function createApp(deps: AppDeps): Koa {
     ctx.set('cache-control', 'public, max-age=3600');
     ctx.body = PASSKEY_SCRIPT;
   });
-  app.use(underItsPrefix(interactionRoutes(deps)));
+  const reset = passwordReset({ db: deps.db, log: deps.log, brand: deps.brand, issuer: deps.provider.issuer, csrfKey: deps.csrfKey, passwords: deps.passwords, mailer: deps.mailer });
+  app.use(underItsPrefix(interactionRoutes({ ...deps, reset })));
+  app.use(underItsPrefix(reset.resetRouter()));
   app.use(underItsPrefix(adminRouter(deps)));
   app.use(organizationScopeRegistrar(deps.provider, deps.db, deps.brand));
   genericOrganizationScopesInDiscovery(deps.provider);

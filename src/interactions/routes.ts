@@ -22,14 +22,16 @@ import { ORGANIZATION_PROMPT } from '../oidc/organization-policy.ts';
 import { counterKeys, decide, minutesOf, type LoginLimits } from '../auth/login-limits.ts';
 import { forgiveLoginAttempt, releaseLoginAttempt, reserveLoginAttempt } from '../storage/login-failures.ts';
 import { signInSteps } from '../signin/index.ts';
+import type { PasswordReset } from '../signin/password-reset.ts';
+import { html } from './html.ts';
 
-type Deps = { provider: Provider; db: Database; log: Logger; metrics: Metrics; csrfKey: string; passwords: Passwords; loginLimits: LoginLimits; brand: Brand };
+type Deps = { provider: Provider; db: Database; log: Logger; metrics: Metrics; csrfKey: string; passwords: Passwords; loginLimits: LoginLimits; brand: Brand; reset?: PasswordReset };
 
 /**
  * Our own login and consent pages (no devInteractions). Each form carries a token bound to the
  * interaction, on top of the interaction cookie, so a cross-site post cannot complete a step.
  */
-export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwords, loginLimits, brand }: Deps): Router {
+export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwords, loginLimits, brand, reset }: Deps): Router {
   const router = new Router({ prefix: '/interaction' });
   const csrfFor = (uid: string) => createHmac('sha256', csrfKey).update(`interaction:${uid}`).digest('base64url');
   const csrfValid = (uid: string, token: string | undefined) => {
@@ -205,11 +207,13 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
 
   /** The sign-in page: the password form, and "Sign in with a passkey" (src/signin/). */
   async function passwordPage(ctx: Context, interaction: Awaited<ReturnType<typeof details>>['interaction'], client: ClientView, p: PageContext, v: { username?: string; error?: string }) {
-    const more = await steps.passkeySignIn(ctx, interaction, p);
+    const more = html`${reset?.forgotLink(p, interaction.uid) ?? ''}${await steps.passkeySignIn(ctx, interaction, p)}`;
     return loginPage(p, { uid: interaction.uid, csrf: csrfFor(interaction.uid), client, ...v, more });
   }
 
-  steps.routes(router, { details, csrfFor, csrfValid, forbidden, loginPage: passwordPage });
+  const kit = { details, csrfFor, csrfValid, forbidden, loginPage: passwordPage };
+  steps.routes(router, kit);
+  reset?.routes(router, kit);
 
   /** A hash of older parameters (or scrypt) is replaced now that the password is known; a failure only waits for the next sign-in. */
   async function upgradeHash(id: string, oldHash: string, password: string) {

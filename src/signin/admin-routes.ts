@@ -5,13 +5,14 @@ import { requireScope } from '../admin/auth.ts';
 import { audit } from '../admin/audit.ts';
 import { Problem } from '../admin/problem.ts';
 import { listFactors, remainingRecoveryCodes, removeFactor, resetFactors } from './storage.ts';
+import { issueResetLink } from './password-reset.ts';
 
 /**
  * A user's second factors through the admin API: list them (never a secret), remove one, or reset
- * all with the recovery codes (a lost phone). Each change is audited; the user's next sign-in that
- * needs a second factor sets one up again.
+ * all with the recovery codes (a lost phone); and a password reset link for the operator to hand
+ * over. Each change is audited; the user's next sign-in that needs a second factor sets one up again.
  */
-export function factorAdminRoutes(db: Database): Router {
+export function factorAdminRoutes(db: Database, issuer: string): Router {
   const router = new Router();
   const admin = requireScope('admin');
   const found = async (id: string) => {
@@ -38,6 +39,15 @@ export function factorAdminRoutes(db: Database): Router {
     const removed = await resetFactors(db, user.id);
     audit(ctx, 'user.factors.reset', { user_id: user.id, removed });
     ctx.body = { removed };
+  });
+
+  // A reset link for the user, handed over by the operator (works without SMTP); the link itself is never logged.
+  router.post('/users/:id/password-reset', admin, async (ctx) => {
+    const user = await found(ctx.params.id!);
+    const link = await issueResetLink(db, user.id, issuer);
+    audit(ctx, 'user.password_reset_link', { user_id: user.id });
+    ctx.status = 201;
+    ctx.body = link;
   });
 
   return router;

@@ -47,6 +47,28 @@ export interface Messages {
   passkeyFailed: string;
   /** When the application asks for a passkey (phishing-resistant sign-in). {app} */
   passkeyLead: string;
+  /** Password reset by mail (src/signin/password-reset.ts). */
+  forgotLink: string;
+  forgotTitle: string;
+  forgotLead: string;
+  forgotLabel: string;
+  forgotButton: string;
+  /** The same answer whether or not the account exists. {minutes} */
+  forgotSent: string;
+  resetTitle: string;
+  /** {user} */
+  resetLead: string;
+  newPassword: string;
+  confirmPassword: string;
+  resetButton: string;
+  resetDone: string;
+  resetInvalid: string;
+  resetMismatch: string;
+  resetTooShort: string;
+  /** {brand} */
+  mailSubject: string;
+  /** {brand}, {user}, {link}, {minutes}: plain text. */
+  mailBody: string;
 
   organizationTitle: string;
   /** {app} */
