@@ -76,3 +76,12 @@ test('code attempts: counters of their own per user, the address counter shared 
   assert.equal(code[2]!.key, password.find((k) => k.kind === 'ip')!.key);
   assert.ok(!password.some((k) => k.key === code[0]!.key || k.key === code[1]!.key));
 });
+
+test('mail settings: both or neither, an smtp(s) URL and an address', async () => {
+  const { loadSettings } = await import('../../src/config.ts');
+  assert.equal(loadSettings({}).mail, undefined);
+  assert.deepEqual(loadSettings({ TESSERA_SMTP_URL: 'smtp://mail.example:587', TESSERA_MAIL_FROM: 'Acme <id@acme.example>' }).mail, { url: 'smtp://mail.example:587', from: 'Acme <id@acme.example>' });
+  assert.throws(() => loadSettings({ TESSERA_SMTP_URL: 'smtp://mail.example' }), /both TESSERA_SMTP_URL and TESSERA_MAIL_FROM/);
+  assert.throws(() => loadSettings({ TESSERA_SMTP_URL: 'http://mail.example', TESSERA_MAIL_FROM: 'id@acme.example' }), /TESSERA_SMTP_URL/);
+  assert.throws(() => loadSettings({ TESSERA_SMTP_URL: 'smtp://mail.example', TESSERA_MAIL_FROM: 'not an address' }), /TESSERA_MAIL_FROM/);
+});
