@@ -336,3 +336,50 @@ test('passkeys: added during sign-in, then a second factor and a sign-in of thei
   await page.getByRole('alert').filter({ hasText: 'The passkey was not accepted' }).waitFor();
   await context.close();
 });
+
+test('/account: the signed-in user sees sessions and factors, removes a factor, changes the password (other sessions end)', async () => {
+  const user = await aUser(server.db);
+  const client = await aClient(server.db, { first_party: true, scope: 'openid offline_access' });
+  const config = await relyingParty(server.issuer, client.client_id, client.client_secret);
+  const signedInAgent = async () => {
+    const req = await authorizationRequest(config, { scope: 'openid offline_access' });
+    const { agent, step } = await afterPassword(req.url, user.username);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(step.url), { pkceCodeVerifier: req.verifier, expectedState: req.state });
+    return { agent, tokens };
+  };
+  const a = await signedInAgent();
+  const b = await signedInAgent();
+  const account = `${server.issuer}/account`;
+
+  assert.equal((await new UserAgent().follow(account, server.issuer)).res!.status, 401, 'no session, no account page');
+  let page = await a.agent.follow(account, server.issuer);
+  assert.equal(page.res!.status, 200);
+  assert.match(page.body!, new RegExp(user.username));
+  assert.equal(page.body!.match(/<ul class="sessions">([\s\S]*?)<\/ul>/)![1]!.match(/<li>/g)!.length, 2, 'both browsers are listed');
+  assert.match(page.body!, /\(this browser\)/);
+
+  // A factor is listed and its user removes it.
+  await addConfirmedTotp(server.db, user.id, newTotpSecret(), 'Authenticator app', 1);
+  await replaceRecoveryCodes(server.db, user.id);
+  page = await a.agent.follow(account, server.issuer);
+  assert.match(page.body!, /Authenticator app/);
+  assert.match(page.body!, /Recovery codes left: 10/);
+  const removed = await a.agent.submit(page.url, page.body!, /\/account\/factors\/remove"/, {}, server.issuer);
+  assert.equal(removed.res!.status, 200);
+  assert.equal((await server.db('signin_factors').where({ user_id: user.id })).length, 0);
+
+  // The password: a forged form, a wrong current password and a mismatch change nothing.
+  page = await a.agent.follow(account, server.issuer);
+  const change = (fields: Record<string, string>) => a.agent.submit(page.url, page.body!, /\/account\/password"/, fields, server.issuer);
+  assert.equal((await change({ csrf: 'forged', current: 'correct horse battery', password: 'a new long password', confirm: 'a new long password' })).res!.status, 403);
+  assert.equal((await change({ current: 'wrong', password: 'a new long password', confirm: 'a new long password' })).res!.status, 401);
+  assert.equal((await change({ current: 'correct horse battery', password: 'a new long password', confirm: 'different' })).res!.status, 400);
+  const changed = await change({ current: 'correct horse battery', password: 'a new long password', confirm: 'a new long password' });
+  assert.equal(changed.res!.status, 200);
+  assert.match(changed.body!, /Your password is changed/);
+  // This browser stays signed in; the other one and every refresh token are ended.
+  assert.equal((await a.agent.follow(account, server.issuer)).res!.status, 200);
+  assert.equal((await b.agent.follow(account, server.issuer)).res!.status, 401);
+  await assert.rejects(oidc.refreshTokenGrant(config, b.tokens.refresh_token!), (err: { error?: string }) => err.error === 'invalid_grant');
+  await assert.rejects(oidc.refreshTokenGrant(config, a.tokens.refresh_token!), (err: { error?: string }) => err.error === 'invalid_grant');
+});

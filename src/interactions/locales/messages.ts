@@ -70,6 +70,24 @@ export interface Messages {
   /** {brand}, {user}, {link}, {minutes}: plain text. */
   mailBody: string;
 
+  /** The account page (/account). */
+  accountTitle: string;
+  accountSignedOut: string;
+  accountFactors: string;
+  accountAuthenticator: string;
+  accountPasskey: string;
+  accountRemove: string;
+  /** {count} */
+  accountCodesLeft: string;
+  accountNoFactors: string;
+  accountSessions: string;
+  accountThisBrowser: string;
+  accountPassword: string;
+  accountCurrentPassword: string;
+  accountWrongPassword: string;
+  accountPasswordChanged: string;
+  accountFactorRemoved: string;
+
   organizationTitle: string;
   /** {app} */
   organizationLead: string;
