@@ -55,7 +55,7 @@ export function createApp(deps: AppDeps): Koa {
   const reset = passwordReset({ db: deps.db, log: deps.log, brand: deps.brand, issuer: deps.provider.issuer, csrfKey: deps.csrfKey, passwords: deps.passwords, mailer: deps.mailer });
   app.use(underItsPrefix(interactionRoutes({ ...deps, reset })));
   app.use(underItsPrefix(reset.resetRouter()));
-  app.use(underItsPrefix(accountRoutes({ provider: deps.provider, db: deps.db, log: deps.log, brand: deps.brand, csrfKey: deps.csrfKey, passwords: deps.passwords })));
+  app.use(underItsPrefix(accountRoutes({ provider: deps.provider, db: deps.db, log: deps.log, brand: deps.brand, csrfKey: deps.csrfKey, passwords: deps.passwords, loginLimits: deps.loginLimits })));
   app.use(underItsPrefix(adminRouter(deps)));
   app.use(organizationScopeRegistrar(deps.provider, deps.db, deps.brand));
   genericOrganizationScopesInDiscovery(deps.provider);

@@ -11,6 +11,8 @@ import { requestPageContext, type PageContext } from '../interactions/page-conte
 import { readForm } from '../http/form.ts';
 import { findUserById } from '../storage/users.ts';
 import { listFactors, remainingRecoveryCodes, removeFactor } from './storage.ts';
+import { counterKeys, decide, minutesOf, type LoginLimits } from '../auth/login-limits.ts';
+import { forgiveLoginAttempt, reserveLoginAttempt } from '../storage/login-failures.ts';
 
 type SessionRow = { id: string; loginTs: number; amr?: string[] };
 
@@ -32,14 +34,14 @@ async function endOtherSessions(db: Database, accountId: string, keepSessionId: 
     .delete();
 }
 
-export type AccountDeps = { provider: Provider; db: Database; log: Logger; brand: Brand; csrfKey: string; passwords: Passwords };
+export type AccountDeps = { provider: Provider; db: Database; log: Logger; brand: Brand; csrfKey: string; passwords: Passwords; loginLimits: LoginLimits };
 
 /**
  * `/account`: the person signed in in this browser (the provider's session cookie) sees their
  * sessions and second factors, removes a factor, and changes their password, which ends their
  * other sessions and their apps' refresh tokens. Forms carry a token bound to the session.
  */
-export function accountRoutes({ provider, db, log, brand, csrfKey, passwords }: AccountDeps): Router {
+export function accountRoutes({ provider, db, log, brand, csrfKey, passwords, loginLimits }: AccountDeps): Router {
   const router = new Router({ prefix: '/account' });
   const csrfFor = (sessionId: string) => createHmac('sha256', csrfKey).update(`account:${sessionId}`).digest('base64url');
   const csrfValid = (sessionId: string, token: string | undefined) => {
@@ -119,8 +121,18 @@ ${factors.length
     const password = form.password ?? '';
     const problem = password.length < 8 || password.length > 1024 ? p.t.resetTooShort : password !== form.confirm ? p.t.resetMismatch : undefined;
     if (problem) return show(ctx, p, who, { status: 400, text: problem, error: true });
+    // The current password is checked under the sign-in limits, so a stolen session cannot guess it.
+    const keys = counterKeys(who.user.username, ctx.ip, loginLimits);
+    const attempt = await reserveLoginAttempt(db, keys, loginLimits.windowS);
+    if (!attempt.reserved) {
+      const limit = decide(attempt.counters, loginLimits);
+      const minutes = minutesOf(limit.limited ? limit.retryAfterS : 1);
+      ctx.set('retry-after', String(minutes * 60));
+      return show(ctx, p, who, { status: 429, text: p.t.tooManyAttempts.replace('{wait}', minutes === 1 ? p.t.minutesOne : p.t.minutesMany.replace('{count}', String(minutes))), error: true });
+    }
     const row = await db('users').where({ id: who.user.id }).first('password_hash');
     if (!(await passwords.verify(form.current ?? '', row?.password_hash))) return show(ctx, p, who, { status: 401, text: p.t.accountWrongPassword, error: true });
+    await forgiveLoginAttempt(db, keys);
     await db('users').where({ id: who.user.id }).update({ password_hash: await passwords.hash(password), updated_at: db.fn.now() });
     const ended = await endOtherSessions(db, who.user.id, who.session.jti);
     log.info('password changed', { sub: who.user.id, ended });
