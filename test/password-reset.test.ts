@@ -45,6 +45,12 @@ after(async () => {
 });
 
 const nextMail = () => new Promise<void>((resolve) => (mailArrived = resolve));
+/** Resolves once `count` mails in all have arrived. */
+const mailsUntil = (count: number) =>
+  new Promise<void>((resolve) => {
+    const check = () => (mails.length >= count ? resolve() : void (mailArrived = check));
+    check();
+  });
 /** The link in a mail (quoted-printable soft line breaks undone). */
 const linkIn = (raw: string) => raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=').match(/https?:\/\/\S+\/reset\?token=[A-Za-z0-9_-]+/)![0];
 
@@ -123,4 +129,25 @@ test('admin API and CLI issue a reset link (without mail), audited; a bad token 
   assert.ok(url.startsWith(`${server.issuer}/reset?token=`));
   assert.match(cli.stderr, /"action":"user.password_reset_link"/);
   assert.equal((await new UserAgent().follow(url, server.issuer)).res!.status, 200);
+});
+
+test('reset requests for one name are limited like sign-ins: past the limit no link is made, and the answer is the same', async () => {
+  const user = await aUser(server.db, 'correct horse battery', { email: `${unique('flood')}@example.test` });
+  const client = await aClient(server.db, { first_party: true });
+  const config = await relyingParty(server.issuer, client.client_id, client.client_secret);
+  const req = await authorizationRequest(config, { scope: 'openid' });
+  const agent = new UserAgent();
+  const login = await agent.follow(req.url, server.issuer);
+  const forgot = await agent.follow(new URL(login.body!.match(/href="(\/interaction\/[^"]+\/forgot)"/)![1]!, server.issuer).href, server.issuer);
+  const before = mails.length;
+  const answers: string[] = [];
+  // TESSERA_LOGIN_MAX_FAILURES is 5: five requests for this name get a link each.
+  for (let i = 0; i < 5; i++) answers.push((await agent.submit(forgot.url, forgot.body!, /\/forgot"/, { name: user.username }, server.issuer)).body!);
+  await mailsUntil(before + 5);
+  const limited = await agent.submit(forgot.url, forgot.body!, /\/forgot"/, { name: user.username }, server.issuer);
+  assert.equal(limited.res!.status, 200);
+  assert.equal(limited.body, answers[0]);
+  assert.ok(server.logs.some((l) => l.includes('password reset requests limited')));
+  // The limited request scheduled nothing: the five links are all there is.
+  assert.equal((await server.db('password_resets').where({ user_id: user.id })).length, 5);
 });

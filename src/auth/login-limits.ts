@@ -60,6 +60,17 @@ export function codeCounterKeys(userId: string, ip: string, limits: LoginLimits)
   ];
 }
 
+/**
+ * The counters of a "Forgot your password?" request: per name asked for (any address) at the
+ * per-(username, IP) limit, so one account's mailbox is not flooded, and per address at the per-IP one.
+ */
+export function forgotCounterKeys(name: string, ip: string, limits: LoginLimits): LimitedKey[] {
+  return [
+    { kind: 'user', key: hash(`forgot\0user\0${name.trim().toLowerCase()}`), limit: limits.perUserAndIp },
+    { kind: 'ip', key: hash(`forgot\0ip\0${ip}`), limit: limits.perIp },
+  ];
+}
+
 export function limitFor(kind: CounterKind, limits: LoginLimits): number {
   return kind === 'user_ip' || kind === 'device' ? limits.perUserAndIp : kind === 'user' ? limits.perUser : limits.perIp;
 }

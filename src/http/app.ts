@@ -52,7 +52,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.set('cache-control', 'public, max-age=3600');
     ctx.body = PASSKEY_SCRIPT;
   });
-  const reset = passwordReset({ db: deps.db, log: deps.log, brand: deps.brand, issuer: deps.provider.issuer, csrfKey: deps.csrfKey, passwords: deps.passwords, mailer: deps.mailer });
+  const reset = passwordReset({ db: deps.db, log: deps.log, brand: deps.brand, issuer: deps.provider.issuer, csrfKey: deps.csrfKey, passwords: deps.passwords, mailer: deps.mailer, loginLimits: deps.loginLimits });
   app.use(underItsPrefix(interactionRoutes({ ...deps, reset })));
   app.use(underItsPrefix(reset.resetRouter()));
   app.use(underItsPrefix(accountRoutes({ provider: deps.provider, db: deps.db, log: deps.log, brand: deps.brand, csrfKey: deps.csrfKey, passwords: deps.passwords, loginLimits: deps.loginLimits })));

@@ -14,6 +14,8 @@ import { findUserById, isUuid } from '../storage/users.ts';
 import { revokeAccount } from '../storage/oidc-adapter.ts';
 import { usernameKey } from '../model/username.ts';
 import type { InteractionKit } from './routes.ts';
+import { forgotCounterKeys, type LoginLimits } from '../auth/login-limits.ts';
+import { reserveLoginAttempt } from '../storage/login-failures.ts';
 
 /** A reset link works once, within this many minutes. */
 export const RESET_TTL_MIN = 15;
@@ -57,14 +59,14 @@ export function createMailer(mail: { url: string; from: string }): Mailer {
 /** A translated text with its places filled, for a plain-text mail (no markup, so nothing to escape). */
 const plain = (text: string, values: Record<string, string>) => text.replace(/\{(\w+)\}/g, (m, k: string) => values[k] ?? m);
 
-export type ResetDeps = { db: Database; log: Logger; brand: Brand; issuer: string; csrfKey: string; passwords: Passwords; mailer: Mailer | undefined };
+export type ResetDeps = { db: Database; log: Logger; brand: Brand; issuer: string; csrfKey: string; passwords: Passwords; mailer: Mailer | undefined; loginLimits: LoginLimits };
 
 /**
  * "Forgot your password?" (offered only with SMTP): a single-use link by mail, valid 15 minutes;
  * the answer is the same whether or not the account exists. Setting the new password ends the
  * user's sessions and refresh tokens.
  */
-export function passwordReset({ db, log, brand, issuer, csrfKey, passwords, mailer }: ResetDeps) {
+export function passwordReset({ db, log, brand, issuer, csrfKey, passwords, mailer, loginLimits }: ResetDeps) {
   const formToken = (token: string) => createHmac('sha256', csrfKey).update(`reset:${token}`).digest('base64url');
   const formTokenValid = (token: string, sent: string | undefined) => {
     const a = Buffer.from(formToken(token));
@@ -146,9 +148,13 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
         const { interaction, client, p } = await kit.details(ctx);
         const form = await readForm(ctx);
         if (!kit.csrfValid(interaction.uid, form.csrf)) return kit.forbidden(ctx, p);
-        // Sent after the answer, so it takes as long whether or not the account exists; a mail failure is logged.
+        // Counted per address and per name asked for, with the sign-in limits: past them nothing is sent,
+        // and the answer is the same, so it tells nothing either.
         const name = form.name ?? '';
-        setImmediate(() => sendLinks(p, name).catch((err: Error) => log.warn('password reset mail failed', { err: err.message })));
+        const counted = await reserveLoginAttempt(db, forgotCounterKeys(name, ctx.ip, loginLimits), loginLimits.windowS);
+        if (!counted.reserved) log.warn('password reset requests limited', { client_id: interaction.params.client_id });
+        // Sent after the answer, so it takes as long whether or not the account exists; a mail failure is logged.
+        else setImmediate(() => sendLinks(p, name).catch((err: Error) => log.warn('password reset mail failed', { err: err.message })));
         ctx.type = 'html';
         ctx.body = forgotPage(p, interaction.uid, client, html`<p role="status">${p.t.forgotSent.replace('{minutes}', String(RESET_TTL_MIN))}</p>
 <p><a href="/interaction/${interaction.uid}">${p.t.signInTitle}</a></p>`);
