@@ -151,3 +151,43 @@ test('reset requests for one name are limited like sign-ins: past the limit no l
   // The limited request scheduled nothing: the five links are all there is.
   assert.equal((await server.db('password_resets').where({ user_id: user.id })).length, 5);
 });
+
+test('email verification: an operator or the user asks for a link; confirming it sets email_verified, once, for that address only', async () => {
+  const { api } = await adminApi(server);
+  const user = await aUser(server.db, 'correct horse battery', { email: `${unique('verify')}@example.test`, email_verified: false });
+  const verified = async () => (await server.db('users').where({ id: user.id }).first('email_verified')).email_verified as boolean;
+  let arrived = mailsUntil(mails.length + 1);
+  const sent = await api('POST', `/users/${user.id}/verify-email`);
+  assert.equal(sent.status, 202);
+  await arrived;
+  const link = mails.at(-1)!.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=').match(/https?:\/\/\S+\/verify-email\?token=[A-Za-z0-9_-]+/)![0];
+  assert.equal(mails.at(-1)!.to, user.email);
+  assert.ok(server.logs.some((l) => l.includes('"user.verify_email"') && l.includes(user.id)));
+  // Opening the link (a mail scanner does) changes nothing; its button does.
+  const agent = new UserAgent();
+  const page = await agent.follow(link, server.issuer);
+  assert.equal(page.res!.status, 200);
+  assert.equal(await verified(), false);
+  const done = await agent.submit(page.url, page.body!, /action="\/verify-email"/, {}, server.issuer);
+  assert.equal(done.res!.status, 200);
+  assert.equal(await verified(), true);
+  assert.equal((await agent.submit(page.url, page.body!, /action="\/verify-email"/, {}, server.issuer)).res!.status, 410, 'once');
+
+  // From /account: the user asks for the link; the address changes before it is used, so it verifies nothing.
+  await server.db('users').where({ id: user.id }).update({ email_verified: false });
+  const client = await aClient(server.db, { first_party: true });
+  const config = await relyingParty(server.issuer, client.client_id, client.client_secret);
+  const req = await authorizationRequest(config, { scope: 'openid' });
+  const signedIn = await signIn(req.url, server.issuer, user.username, 'correct horse battery');
+  const account = await signedIn.agent.follow(`${server.issuer}/account`, server.issuer);
+  assert.match(account.body!, /is not verified yet/);
+  arrived = mailsUntil(mails.length + 1);
+  const asked = await signedIn.agent.submit(account.url, account.body!, /\/account\/verify-email"/, {}, server.issuer);
+  assert.match(asked.body!, /A link is on its way/);
+  await arrived;
+  const second = mails.at(-1)!.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=').match(/https?:\/\/\S+\/verify-email\?token=[A-Za-z0-9_-]+/)![0];
+  const secondPage = await agent.follow(second, server.issuer);
+  await server.db('users').where({ id: user.id }).update({ email: `${unique('moved')}@example.test` });
+  assert.equal((await agent.submit(secondPage.url, secondPage.body!, /action="\/verify-email"/, {}, server.issuer)).res!.status, 410);
+  assert.equal(await verified(), false);
+});

@@ -41,6 +41,7 @@ export const operations: Operation[] = [
   { method: 'get', path: '/users/{id}/factors', summary: "A user's second factors (never their secrets) and how many recovery codes are left", scope: 'admin', ok: 200, answer: 'FactorList' },
   { method: 'delete', path: '/users/{id}/factors', summary: "Remove all of a user's second factors and recovery codes (a lost phone)", scope: 'admin', ok: 200, answer: 'FactorReset' },
   { method: 'delete', path: '/users/{id}/factors/{factor_id}', summary: "Remove one of a user's second factors", scope: 'admin', ok: 204 },
+  { method: 'post', path: '/users/{id}/verify-email', summary: "Mail the user a link (24 hours) that verifies their current email address; 409 without SMTP or address", scope: 'admin', ok: 202, answer: 'VerificationSent', conflict: 'mail is not set up, or the user has no email address' },
   { method: 'post', path: '/users/{id}/password-reset', summary: 'A single-use link (15 minutes) that lets the user set a new password, for the operator to hand over', scope: 'admin', ok: 201, answer: 'PasswordResetLink' },
   { method: 'get', path: '/users/{id}/privileges', summary: "Read a user's privileges (version 0: none stored)", scope: 'admin:privileges', ok: 200, answer: 'Privileges' },
   { method: 'put', path: '/users/{id}/privileges', summary: "Replace a user's privileges", scope: 'admin:privileges', body: 'PrivilegesInput', ok: 200, answer: 'Privileges', conditional: true },

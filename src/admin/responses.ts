@@ -46,6 +46,7 @@ export const FactorAnswer = z.strictObject({ id: z.uuid(), kind: z.enum(['totp',
 export const FactorListAnswer = z.strictObject({ items: z.array(FactorAnswer), recovery_codes_left: z.number().int().min(0) });
 export const FactorResetAnswer = z.strictObject({ removed: z.number().int().min(0) });
 export const PasswordResetLinkAnswer = z.strictObject({ url: z.url(), expires_at: Timestamp });
+export const VerificationSentAnswer = z.strictObject({ sent: z.literal(true) });
 export const LogoutAnswer = z.strictObject({ revoked: z.number().int().min(0) });
 
 export const PrivilegesAnswer = z.strictObject({ profile: JsonValue, scope: z.string(), version: z.number().int().min(0), updated_at: Timestamp.nullable() });
@@ -116,6 +117,7 @@ export const answers = {
   FactorList: FactorListAnswer,
   FactorReset: FactorResetAnswer,
   PasswordResetLink: PasswordResetLinkAnswer,
+  VerificationSent: VerificationSentAnswer,
   Privileges: PrivilegesAnswer,
   BulkPrivileges: BulkPrivilegesAnswer,
   Organization: OrganizationAnswer,

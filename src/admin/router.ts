@@ -6,6 +6,8 @@ import { problems, Problem } from './problem.ts';
 import { privilegesRoutes } from './privileges-routes.ts';
 import { usersRoutes } from './users-routes.ts';
 import { factorAdminRoutes } from '../signin/admin-routes.ts';
+import type { Mailer } from '../signin/password-reset.ts';
+import type { Brand } from '../interactions/brand.ts';
 import { organizationsRoutes } from './organizations-routes.ts';
 import { clientsRoutes } from './clients-routes.ts';
 import { openApiDocument } from './openapi.ts';
@@ -16,9 +18,9 @@ import type { PayloadHookConfig } from '../hooks/config.ts';
 import type { AddressPolicy } from '../hooks/address-policy.ts';
 
 /** /admin/v1: JSON, problem+json errors, every request authenticated by a Tessera token. */
-export type AdminDeps = { provider: Provider; db: Database; passwords: Passwords; hooks: HookRunner; globalHook: PayloadHookConfig | undefined; hookAddressPolicy: AddressPolicy; maxProfileBytes: number };
+export type AdminDeps = { provider: Provider; db: Database; passwords: Passwords; hooks: HookRunner; globalHook: PayloadHookConfig | undefined; hookAddressPolicy: AddressPolicy; maxProfileBytes: number; /** Mail for verification links (src/signin/); without it that operation answers 409. */ mailer?: Mailer; brand?: Brand };
 
-export function adminRouter({ provider, db, passwords, hooks, globalHook, hookAddressPolicy, maxProfileBytes }: AdminDeps): Router {
+export function adminRouter({ provider, db, passwords, hooks, globalHook, hookAddressPolicy, maxProfileBytes, mailer, brand }: AdminDeps): Router {
   const document = openApiDocument(provider.issuer);
   const router = new Router({ prefix: '/admin/v1' });
   router.use(problems());
@@ -31,7 +33,7 @@ export function adminRouter({ provider, db, passwords, hooks, globalHook, hookAd
     ctx.body = document;
   });
   router.use(adminAuth(provider, db));
-  for (const routes of [privilegesRoutes(db, maxProfileBytes), usersRoutes(db, passwords), factorAdminRoutes(db, provider.issuer), organizationsRoutes(provider, db), clientsRoutes(db, hookAddressPolicy), tokenPreviewRoutes(db, hooks, globalHook)]) router.use(routes.routes());
+  for (const routes of [privilegesRoutes(db, maxProfileBytes), usersRoutes(db, passwords), factorAdminRoutes(db, provider.issuer, mailer, brand), organizationsRoutes(provider, db), clientsRoutes(db, hookAddressPolicy), tokenPreviewRoutes(db, hooks, globalHook)]) router.use(routes.routes());
   router.all('/{*rest}', () => {
     throw new Problem(404, 'Not found', 'no such admin resource');
   });

@@ -14,6 +14,7 @@ import { stylesheet } from '../interactions/stylesheet.ts';
 import { PASSKEY_SCRIPT } from '../signin/passkey-script.ts';
 import { passwordReset, type Mailer } from '../signin/password-reset.ts';
 import { accountRoutes } from '../signin/account.ts';
+import { emailVerificationRoutes } from '../signin/email-verification.ts';
 import type { Brand } from '../interactions/brand.ts';
 import { requestPageContext } from '../interactions/page-context.ts';
 import { metricsRoute } from './metrics-route.ts';
@@ -55,7 +56,8 @@ export function createApp(deps: AppDeps): Koa {
   const reset = passwordReset({ db: deps.db, log: deps.log, brand: deps.brand, issuer: deps.provider.issuer, csrfKey: deps.csrfKey, passwords: deps.passwords, mailer: deps.mailer, loginLimits: deps.loginLimits });
   app.use(underItsPrefix(interactionRoutes({ ...deps, reset })));
   app.use(underItsPrefix(reset.resetRouter()));
-  app.use(underItsPrefix(accountRoutes({ provider: deps.provider, db: deps.db, log: deps.log, brand: deps.brand, csrfKey: deps.csrfKey, passwords: deps.passwords, loginLimits: deps.loginLimits })));
+  app.use(underItsPrefix(emailVerificationRoutes({ db: deps.db, log: deps.log, brand: deps.brand, csrfKey: deps.csrfKey })));
+  app.use(underItsPrefix(accountRoutes({ provider: deps.provider, db: deps.db, log: deps.log, brand: deps.brand, csrfKey: deps.csrfKey, passwords: deps.passwords, loginLimits: deps.loginLimits, mailer: deps.mailer })));
   app.use(underItsPrefix(adminRouter(deps)));
   app.use(organizationScopeRegistrar(deps.provider, deps.db, deps.brand));
   genericOrganizationScopesInDiscovery(deps.provider);

@@ -13,6 +13,8 @@ import { findUserById } from '../storage/users.ts';
 import { listFactors, remainingRecoveryCodes, removeFactor } from './storage.ts';
 import { counterKeys, decide, minutesOf, type LoginLimits } from '../auth/login-limits.ts';
 import { forgiveLoginAttempt, reserveLoginAttempt } from '../storage/login-failures.ts';
+import type { Mailer } from './password-reset.ts';
+import { sendVerificationMail } from './email-verification.ts';
 
 type SessionRow = { id: string; loginTs: number; amr?: string[] };
 
@@ -34,14 +36,14 @@ async function endOtherSessions(db: Database, accountId: string, keepSessionId: 
     .delete();
 }
 
-export type AccountDeps = { provider: Provider; db: Database; log: Logger; brand: Brand; csrfKey: string; passwords: Passwords; loginLimits: LoginLimits };
+export type AccountDeps = { provider: Provider; db: Database; log: Logger; brand: Brand; csrfKey: string; passwords: Passwords; loginLimits: LoginLimits; mailer?: Mailer };
 
 /**
  * `/account`: the person signed in in this browser (the provider's session cookie) sees their
  * sessions and second factors, removes a factor, and changes their password, which ends their
  * other sessions and their apps' refresh tokens. Forms carry a token bound to the session.
  */
-export function accountRoutes({ provider, db, log, brand, csrfKey, passwords, loginLimits }: AccountDeps): Router {
+export function accountRoutes({ provider, db, log, brand, csrfKey, passwords, loginLimits, mailer }: AccountDeps): Router {
   const router = new Router({ prefix: '/account' });
   const csrfFor = (sessionId: string) => createHmac('sha256', csrfKey).update(`account:${sessionId}`).digest('base64url');
   const csrfValid = (sessionId: string, token: string | undefined) => {
@@ -81,6 +83,9 @@ export function accountRoutes({ provider, db, log, brand, csrfKey, passwords, lo
       html`<h1>${t.accountTitle}</h1>
 <p class="lead">${t.signedInAs.replace('{user}', who.user.name ? `${who.user.name} (${who.user.username})` : who.user.username)}</p>
 ${notice ? html`<p class="${notice.error ? 'error' : 'notice'}" role="${notice.error ? 'alert' : 'status'}">${notice.text}</p>` : ''}
+${mailer && who.user.email && !who.user.email_verified
+  ? html`<form method="post" action="/account/verify-email" class="who"><input type="hidden" name="csrf" value="${csrf}"><span>${t.accountVerifyEmail.replace('{email}', who.user.email)}</span> <button type="submit" class="link">${t.verifyEmailButton}</button></form>`
+  : ''}
 <h2>${t.accountFactors}</h2>
 ${factors.length
   ? html`<ul class="factors">${factors.map(
@@ -137,6 +142,17 @@ ${factors.length
     const ended = await endOtherSessions(db, who.user.id, who.session.jti);
     log.info('password changed', { sub: who.user.id, ended });
     return show(ctx, p, who, { status: 200, text: p.t.accountPasswordChanged });
+  });
+
+  router.post('/verify-email', async (ctx) => {
+    const p = requestPageContext(brand, ctx);
+    const who = await signedIn(ctx, p);
+    if (!who) return;
+    const form = await readForm(ctx);
+    if (!csrfValid(who.session.jti, form.csrf) || !mailer || !who.user.email) return show(ctx, p, who, { status: 403, text: p.t.refusedMessage, error: true });
+    await sendVerificationMail(db, mailer, provider.issuer, brand, p.t, who.user.id);
+    log.info('email verification sent', { sub: who.user.id });
+    return show(ctx, p, who, { status: 200, text: p.t.accountVerifySent });
   });
 
   router.post('/factors/remove', async (ctx) => {

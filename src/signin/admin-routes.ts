@@ -5,14 +5,17 @@ import { requireScope } from '../admin/auth.ts';
 import { audit } from '../admin/audit.ts';
 import { Problem } from '../admin/problem.ts';
 import { listFactors, remainingRecoveryCodes, removeFactor, resetFactors } from './storage.ts';
-import { issueResetLink } from './password-reset.ts';
+import { issueResetLink, type Mailer } from './password-reset.ts';
+import { sendVerificationMail } from './email-verification.ts';
+import type { Brand } from '../interactions/brand.ts';
+import { LOCALES } from '../interactions/locales/index.ts';
 
 /**
  * A user's second factors through the admin API: list them (never a secret), remove one, or reset
  * all with the recovery codes (a lost phone); and a password reset link for the operator to hand
  * over. Each change is audited; the user's next sign-in that needs a second factor sets one up again.
  */
-export function factorAdminRoutes(db: Database, issuer: string): Router {
+export function factorAdminRoutes(db: Database, issuer: string, mailer?: Mailer, brand?: Brand): Router {
   const router = new Router();
   const admin = requireScope('admin');
   const found = async (id: string) => {
@@ -48,6 +51,17 @@ export function factorAdminRoutes(db: Database, issuer: string): Router {
     audit(ctx, 'user.password_reset_link', { user_id: user.id });
     ctx.status = 201;
     ctx.body = link;
+  });
+
+  // Mails the user a link that verifies their current address (so email_verified means they showed they read it).
+  router.post('/users/:id/verify-email', admin, async (ctx) => {
+    const user = await found(ctx.params.id!);
+    if (!mailer || !brand) throw new Problem(409, 'Conflict', 'mail is not set up (TESSERA_SMTP_URL, TESSERA_MAIL_FROM)');
+    if (!user.email) throw new Problem(409, 'Conflict', `user ${user.id} has no email address`);
+    await sendVerificationMail(db, mailer, issuer, brand, LOCALES.en, user.id);
+    audit(ctx, 'user.verify_email', { user_id: user.id });
+    ctx.status = 202;
+    ctx.body = { sent: true };
   });
 
   return router;

@@ -87,6 +87,20 @@ export interface Messages {
   accountWrongPassword: string;
   accountPasswordChanged: string;
   accountFactorRemoved: string;
+  /** Email verification. */
+  verifyTitle: string;
+  /** {email} */
+  verifyLead: string;
+  verifyEmailButton: string;
+  verifyDone: string;
+  verifyInvalid: string;
+  /** On /account, for an address not verified yet. {email} */
+  accountVerifyEmail: string;
+  accountVerifySent: string;
+  /** {brand} */
+  verifyMailSubject: string;
+  /** {brand}, {user}, {link}, {hours}: plain text. */
+  verifyMailBody: string;
 
   organizationTitle: string;
   /** {app} */
