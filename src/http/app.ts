@@ -11,10 +11,7 @@ import { BodyError } from './form.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { errorPage } from '../interactions/views.ts';
 import { stylesheet } from '../interactions/stylesheet.ts';
-import { PASSKEY_SCRIPT } from '../signin/passkey-script.ts';
-import { passwordReset, type Mailer } from '../signin/password-reset.ts';
-import { accountRoutes } from '../signin/account.ts';
-import { emailVerificationRoutes } from '../signin/email-verification.ts';
+import { PASSKEY_SCRIPT, signInPages, type Mailer } from '../signin/index.ts';
 import type { Brand } from '../interactions/brand.ts';
 import { requestPageContext } from '../interactions/page-context.ts';
 import { metricsRoute } from './metrics-route.ts';
@@ -53,11 +50,10 @@ export function createApp(deps: AppDeps): Koa {
     ctx.set('cache-control', 'public, max-age=3600');
     ctx.body = PASSKEY_SCRIPT;
   });
-  const reset = passwordReset({ db: deps.db, log: deps.log, brand: deps.brand, issuer: deps.provider.issuer, csrfKey: deps.csrfKey, passwords: deps.passwords, mailer: deps.mailer, loginLimits: deps.loginLimits });
-  app.use(underItsPrefix(interactionRoutes({ ...deps, reset })));
-  app.use(underItsPrefix(reset.resetRouter()));
-  app.use(underItsPrefix(emailVerificationRoutes({ db: deps.db, log: deps.log, brand: deps.brand, csrfKey: deps.csrfKey })));
-  app.use(underItsPrefix(accountRoutes({ provider: deps.provider, db: deps.db, log: deps.log, brand: deps.brand, csrfKey: deps.csrfKey, passwords: deps.passwords, loginLimits: deps.loginLimits, mailer: deps.mailer })));
+  // Second factors, password reset, email verification and /account (src/signin/, registered there).
+  const signIn = signInPages({ ...deps, mailer: deps.mailer });
+  app.use(underItsPrefix(interactionRoutes({ ...deps, reset: signIn.reset })));
+  for (const router of signIn.routers) app.use(underItsPrefix(router));
   app.use(underItsPrefix(adminRouter(deps)));
   app.use(organizationScopeRegistrar(deps.provider, deps.db, deps.brand));
   genericOrganizationScopesInDiscovery(deps.provider);

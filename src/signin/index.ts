@@ -9,6 +9,15 @@ import { ACR_VALUES_SUPPORTED } from './acr.ts';
 import { stepUpCheck } from './policy.ts';
 
 export { signInSteps, type SignInSteps } from './routes.ts';
+import type Router from '@koa/router';
+import type Provider from 'oidc-provider';
+import type { Logger } from '../log.ts';
+import type { Brand } from '../interactions/brand.ts';
+import type { Passwords } from '../auth/passwords.ts';
+import type { LoginLimits } from '../auth/login-limits.ts';
+import { passwordReset, type Mailer, type PasswordReset } from './password-reset.ts';
+import { emailVerificationRoutes } from './email-verification.ts';
+import { accountRoutes } from './account.ts';
 export { authClaimsOf } from './token-claims.ts';
 
 /** The ID token claims a `claims` request may ask for: how and when the person signed in. Everything else is asked for with scopes, so consent shows it. */
@@ -40,3 +49,22 @@ export function withStepUp<P extends { get(name: string): { checks: unknown[] } 
   policy.get('login')!.checks.push(stepUpCheck(db));
   return policy;
 }
+
+export type SignInPagesDeps = { provider: Provider; db: Database; log: Logger; brand: Brand; csrfKey: string; passwords: Passwords; loginLimits: LoginLimits; mailer: Mailer | undefined };
+
+/**
+ * The capability's pages outside the sign-in interaction, each router under its own prefix:
+ * `/reset` (password reset links), `/verify-email`, `/account`. `reset` also serves the
+ * interaction's "Forgot your password?" step. The pages' script is `/assets/passkey.js` (PASSKEY_SCRIPT).
+ */
+export function signInPages(deps: SignInPagesDeps): { reset: PasswordReset; routers: Router[] } {
+  const { provider, db, log, brand, csrfKey, passwords, loginLimits, mailer } = deps;
+  const reset = passwordReset({ db, log, brand, issuer: provider.issuer, csrfKey, passwords, mailer, loginLimits });
+  return {
+    reset,
+    routers: [reset.resetRouter(), emailVerificationRoutes({ db, log, brand, csrfKey }), accountRoutes({ provider, db, log, brand, csrfKey, passwords, loginLimits, mailer })],
+  };
+}
+
+export { PASSKEY_SCRIPT } from './passkey-script.ts';
+export type { Mailer } from './password-reset.ts';
