@@ -364,6 +364,14 @@ test('/account: the signed-in user sees sessions and factors, removes a factor, 
   page = await a.agent.follow(account, server.issuer);
   assert.match(page.body!, /Authenticator app/);
   assert.match(page.body!, /Recovery codes left: 10/);
+  // New recovery codes replace the old ones and are shown once.
+  const oldHashes = (await server.db('signin_recovery_codes').where({ user_id: user.id }).select('code_hash')).map((r) => r.code_hash).sort();
+  const renewed = await a.agent.submit(page.url, page.body!, /\/account\/recovery-codes"/, {}, server.issuer);
+  assert.equal(renewed.body!.match(/<li>[a-z2-7]{5}-[a-z2-7]{5}<\/li>/g)?.length, 10);
+  const newHashes = (await server.db('signin_recovery_codes').where({ user_id: user.id }).select('code_hash')).map((r) => r.code_hash).sort();
+  assert.equal(newHashes.length, 10);
+  assert.ok(!newHashes.some((h) => oldHashes.includes(h)), 'the old codes are gone');
+  page = await a.agent.follow(account, server.issuer);
   const removed = await a.agent.submit(page.url, page.body!, /\/account\/factors\/remove"/, {}, server.issuer);
   assert.equal(removed.res!.status, 200);
   assert.equal((await server.db('signin_factors').where({ user_id: user.id })).length, 0);

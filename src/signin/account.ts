@@ -10,11 +10,12 @@ import { html, page } from '../interactions/html.ts';
 import { requestPageContext, type PageContext } from '../interactions/page-context.ts';
 import { readForm } from '../http/form.ts';
 import { findUserById } from '../storage/users.ts';
-import { listFactors, remainingRecoveryCodes, removeFactor } from './storage.ts';
+import { listFactors, remainingRecoveryCodes, removeFactor, replaceRecoveryCodes } from './storage.ts';
 import { counterKeys, decide, minutesOf, type LoginLimits } from '../auth/login-limits.ts';
 import { forgiveLoginAttempt, reserveLoginAttempt } from '../storage/login-failures.ts';
 import type { Mailer } from './password-reset.ts';
 import { sendVerificationMail } from './email-verification.ts';
+import { recoveryCodesPage } from './views.ts';
 
 type SessionRow = { id: string; loginTs: number; amr?: string[] };
 
@@ -92,7 +93,7 @@ ${factors.length
       (f) => html`<li><span>${f.kind === 'passkey' ? t.accountPasskey : t.accountAuthenticator}</span> <span class="when">${f.created_at.toISOString().slice(0, 10)}</span>
 <form method="post" action="/account/factors/remove"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="factor" value="${f.id}"><button type="submit" class="link">${t.accountRemove}</button></form></li>`,
     )}</ul>
-<p>${t.accountCodesLeft.replace('{count}', String(codesLeft))}</p>`
+<form method="post" action="/account/recovery-codes" class="who"><input type="hidden" name="csrf" value="${csrf}"><span>${t.accountCodesLeft.replace('{count}', String(codesLeft))}</span> <button type="submit" class="link">${t.accountNewCodes}</button></form>`
   : html`<p>${t.accountNoFactors}</p>`}
 <h2>${t.accountSessions}</h2>
 <ul class="sessions">${sessions.map((s) => html`<li>${when(s.loginTs)}${s.id === who.session.jti ? html` <strong>${t.accountThisBrowser}</strong>` : ''}</li>`)}</ul>
@@ -153,6 +154,20 @@ ${factors.length
     await sendVerificationMail(db, mailer, provider.issuer, brand, p.t, who.user.id);
     log.info('email verification sent', { sub: who.user.id });
     return show(ctx, p, who, { status: 200, text: p.t.accountVerifySent });
+  });
+
+  // New recovery codes replace the old ones (all of them, used or not), shown once.
+  router.post('/recovery-codes', async (ctx) => {
+    const p = requestPageContext(brand, ctx);
+    const who = await signedIn(ctx, p);
+    if (!who) return;
+    const form = await readForm(ctx);
+    if (!csrfValid(who.session.jti, form.csrf)) return show(ctx, p, who, { status: 403, text: p.t.refusedMessage, error: true });
+    if (!(await listFactors(db, who.user.id)).length) return show(ctx, p, who, { status: 409, text: p.t.accountNoFactors, error: true });
+    const codes = await replaceRecoveryCodes(db, who.user.id);
+    log.info('recovery codes replaced by their user', { sub: who.user.id });
+    ctx.type = 'html';
+    ctx.body = recoveryCodesPage(p, { codes, next: '/account' });
   });
 
   router.post('/factors/remove', async (ctx) => {

@@ -58,6 +58,7 @@ export const de: Messages = {
   accountPasskey: 'Passkey',
   accountRemove: 'Entfernen',
   accountCodesLeft: 'Verbleibende Wiederherstellungscodes: {count}',
+  accountNewCodes: 'Neue Wiederherstellungscodes',
   accountNoFactors: 'Keine: Sie melden sich nur mit Ihrem Passwort an.',
   accountSessions: 'Wo Sie angemeldet sind',
   accountThisBrowser: '(dieser Browser)',

@@ -58,6 +58,7 @@ export const en: Messages = {
   accountPasskey: 'Passkey',
   accountRemove: 'Remove',
   accountCodesLeft: 'Recovery codes left: {count}',
+  accountNewCodes: 'New recovery codes',
   accountNoFactors: 'None: you sign in with your password alone.',
   accountSessions: 'Where you are signed in',
   accountThisBrowser: '(this browser)',

@@ -59,6 +59,7 @@ export const fr: Messages = {
   accountPasskey: "Clé d'accès",
   accountRemove: 'Supprimer',
   accountCodesLeft: 'Codes de secours restants\u00a0: {count}',
+  accountNewCodes: 'Nouveaux codes de secours',
   accountNoFactors: 'Aucun\u00a0: vous vous connectez avec votre seul mot de passe.',
   accountSessions: 'Où vous êtes connecté',
   accountThisBrowser: '(ce navigateur)',

@@ -79,6 +79,7 @@ export interface Messages {
   accountRemove: string;
   /** {count} */
   accountCodesLeft: string;
+  accountNewCodes: string;
   accountNoFactors: string;
   accountSessions: string;
   accountThisBrowser: string;
