@@ -1,6 +1,7 @@
 /**
  * `npm run screenshots`: walks the sign-in pages in Chromium (sign-in, wrong password, organization
- * choice, consent in English and French) against a throwaway server, and saves each page at desktop
+ * choice, consent in English and French, and the second factor: setting up an authenticator, the
+ * recovery codes, the code after the password) against a throwaway server, and saves each page at desktop
  * (1280 wide) and phone (390 wide) widths into docs/screenshots/. Logos are drawn here, not fetched.
  */
 import { mkdirSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { startTestServer, type TestServer } from '../test/support/server.ts';
 import { aClient, aUser, authorizationRequest, relyingParty, REDIRECT_URI, unique } from '../test/support/fixtures.ts';
 import { createOrganization, putMembership } from '../src/storage/organizations.ts';
 import { createResourceServer } from '../src/storage/resource-servers.ts';
+import { generate } from 'otplib';
 
 const OUT = path.resolve(import.meta.dirname, '../docs/screenshots');
 const BRAND_LOGO = 'https://brand.example/logo.svg';
@@ -95,6 +97,32 @@ async function main() {
       await fr.getByRole('heading', { name: "Autoriser l'accès\u00a0?" }).waitFor();
       await shoot(fr, '6-consent-fr', width);
       await fr.context().close();
+
+      // A second factor, required by the application: set up during sign-in, then asked for.
+      const bob = await aUser(server.db, PASSWORD, { username: unique('bob'), name: 'Bob Stone' });
+      const strict = await aClient(server.db, { client_name: 'Payroll', first_party: true, mfa: 'required', logo_uri: APP_LOGO });
+      const strictConfig = await relyingParty(server.issuer, strict.client_id, strict.client_secret);
+      const signInBob = async () => {
+        const p = await newPage(browser, WIDTHS[width], 'en-US');
+        await p.goto((await authorizationRequest(strictConfig, { scope: 'openid' })).url);
+        await p.getByLabel('Username').fill(bob.username);
+        await p.getByLabel('Password').fill(PASSWORD);
+        await p.getByRole('button', { name: 'Sign in' }).click();
+        return p;
+      };
+      const mfa = await signInBob();
+      await mfa.getByRole('heading', { name: 'Set up an authenticator app' }).waitFor();
+      await shoot(mfa, '7-enrol', width);
+      const secret = ((await mfa.locator('#totp-secret').textContent()) ?? '').replace(/\s+/g, '');
+      await mfa.getByLabel('Code from your authenticator app').fill(await generate({ secret }));
+      await mfa.getByRole('button', { name: 'Confirm' }).click();
+      await mfa.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+      await shoot(mfa, '8-recovery-codes', width);
+      await mfa.context().close();
+      const again = await signInBob();
+      await again.getByRole('heading', { name: 'Enter your code' }).waitFor();
+      await shoot(again, '9-code', width);
+      await again.context().close();
     }
   } finally {
     await browser.close();

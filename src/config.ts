@@ -59,6 +59,9 @@ const EnvSchema = z.object({
   TESSERA_LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(DEFAULT_LOGIN_LIMITS.perIp),
   TESSERA_LOGIN_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_LOGIN_LIMITS.windowS),
   TESSERA_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Mail for password reset links (src/signin/password-reset.ts): an SMTP server, and who the mail is from.
+  TESSERA_SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').optional(),
+  TESSERA_MAIL_FROM: z.string().trim().regex(/^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/, 'must be an address, such as id@example.com or "Acme <id@example.com>"').optional(),
   TESSERA_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   TESSERA_BRAND_NAME: z.string().trim().min(1, 'must not be empty').max(100, 'at most 100 characters').default(DEFAULT_BRAND_NAME),
   TESSERA_BRAND_LOGO_URL: z.string().optional(),
@@ -110,6 +113,8 @@ export type Settings = {
   workers: number;
   /** How every page names the deployment: TESSERA_BRAND_NAME, TESSERA_BRAND_LOGO_URL, TESSERA_BRAND_ACCENT. */
   brand: { name: string; logoUrl?: string; accent?: string };
+  /** TESSERA_SMTP_URL and TESSERA_MAIL_FROM: password reset links by mail; without them, none is offered. */
+  mail: { url: string; from: string } | undefined;
 };
 
 export { SettingsError };
@@ -135,6 +140,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
   }
   if ((e.TESSERA_ADMIN_CLIENT_ID === undefined) !== (e.TESSERA_ADMIN_CLIENT_SECRET === undefined)) {
     throw new SettingsError('set both TESSERA_ADMIN_CLIENT_ID and TESSERA_ADMIN_CLIENT_SECRET, or neither');
+  }
+  if ((e.TESSERA_SMTP_URL === undefined) !== (e.TESSERA_MAIL_FROM === undefined)) {
+    throw new SettingsError('set both TESSERA_SMTP_URL and TESSERA_MAIL_FROM, or neither');
   }
   const allowedHosts = parseAllowedHosts(e.TESSERA_HOOK_ALLOWED_HOSTS);
   if ('error' in allowedHosts) throw new SettingsError(`TESSERA_HOOK_ALLOWED_HOSTS: ${allowedHosts.error}`);
@@ -186,6 +194,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     workers: e.TESSERA_WORKERS,
     projectRoot: root,
     brand: { name: e.TESSERA_BRAND_NAME, logoUrl: e.TESSERA_BRAND_LOGO_URL, accent: e.TESSERA_BRAND_ACCENT },
+    mail: e.TESSERA_SMTP_URL && e.TESSERA_MAIL_FROM ? { url: e.TESSERA_SMTP_URL, from: e.TESSERA_MAIL_FROM } : undefined,
   };
 }
 

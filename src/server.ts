@@ -13,6 +13,7 @@ import { createProvider } from './oidc/provider.ts';
 import { createSignOut } from './oidc/backchannel-logout.ts';
 import { createSignals, purgeDeliveredSignals } from './signals/index.ts';
 import { createApp } from './http/app.ts';
+import { createMailer } from './signin/password-reset.ts';
 import { brandFor } from './interactions/brand.ts';
 import { createMetrics } from './metrics.ts';
 import { createPasswords } from './auth/passwords.ts';
@@ -66,7 +67,7 @@ export async function startServer(
     await registerKnownOrganizations(provider, db);
     const transmitter = createSignals({ provider, db, log, metrics, addressPolicy: settings.hookAddressPolicy, delivery: { ...settings.signals, leaseS: 60, keysRefreshS: settings.keysRefreshS } });
     const signals = transmitter.signals;
-    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, maxProfileBytes: settings.maxProfileBytes, signals, signalsHttp: transmitter.http, signOut: createSignOut(provider, db, signals), metricsToken: settings.metricsToken, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy, brand });
+    const app = createApp({ provider, db, log, metrics, hooks, globalHook: settings.payloadHook, hookAddressPolicy: settings.hookAddressPolicy, maxProfileBytes: settings.maxProfileBytes, signals, signalsHttp: transmitter.http, signOut: createSignOut(provider, db, signals), metricsToken: settings.metricsToken, csrfKey: cookieKeys[0]!, passwords: createPasswords(settings.passwords), loginLimits: settings.loginLimits, trustProxy: settings.trustProxy, brand, mailer: settings.mail ? createMailer(settings.mail) : undefined });
 
     const purge = async () => {
       try {

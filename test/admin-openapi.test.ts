@@ -8,6 +8,8 @@ import { createPasswords } from '../src/auth/passwords.ts';
 import { DEFAULT_PASSWORD_HASHING } from '../src/auth/password.ts';
 import { operations } from '../src/admin/openapi.ts';
 import { adminApi } from './support/admin.ts';
+import { addConfirmedTotp } from '../src/signin/storage.ts';
+import { newTotpSecret } from '../src/signin/totp.ts';
 import { unique } from './support/fixtures.ts';
 
 let server: TestServer;
@@ -77,6 +79,13 @@ test('a tour of every operation: each request the server accepts and each answer
   await ok('PATCH', `/clients/${client.client_id}`, { client_name: 'Tour app 2' });
   await ok('POST', `/clients/${client.client_id}/secret`);
   await ok('POST', '/token-preview', { client_id: client.client_id, user_id: user.id, scope: 'openid profile' });
+  await addConfirmedTotp(server.db, user.id, newTotpSecret(), 'Authenticator app', 1);
+  const factors = await ok('GET', `/users/${user.id}/factors`);
+  await ok('DELETE', `/users/${user.id}/factors/${factors.items[0].id}`);
+  await ok('DELETE', `/users/${user.id}/factors`);
+  await ok('POST', `/users/${user.id}/password-reset`);
+  // This server has no SMTP: the documented 409.
+  assert.equal((await api('POST', `/users/${user.id}/verify-email`)).status, 409);
   await ok('POST', `/users/${user.id}/logout`);
   await ok('DELETE', `/users/${user.id}/privileges`);
   await ok('DELETE', `/organizations/${org.alias}/members/${user.id}`);

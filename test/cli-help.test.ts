@@ -49,7 +49,8 @@ describe('help', () => {
         assert.ok(line, `${command} --help lists --${name}`);
         const description = line.replace(/^\s+--\S+( <[^>]+>)?\s+/, '');
         assert.ok(description.length >= 10, `${command} --${name} has a description: ${line}`);
-        assert.equal(/\brequired\b/.test(line), o.required === true, `${command} --${name}: required marked iff required: ${line}`);
+        // The marker, not the word: `--mfa` takes the value `required`.
+        assert.equal(/\(required\)$/.test(line), o.required === true, `${command} --${name}: required marked iff required: ${line}`);
         for (const v of o.values ?? []) assert.ok(line.includes(v), `${command} --${name} names the allowed value ${v}`);
         if (o.unit) assert.ok(line.includes(o.unit), `${command} --${name} names its unit`);
         if (o.separator) assert.ok(line.includes(`${o.separator}-separated`), `${command} --${name} names its separator`);

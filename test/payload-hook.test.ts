@@ -77,6 +77,9 @@ test('hook claims reach the ID token and access token; colliding names are renam
     grant_type: 'authorization_code',
     organization: null,
     resource: rs.identifier,
+    // How the user signed in (a password alone), so a hook can withhold privileges from such a session.
+    amr: ['pwd'],
+    acr: 'urn:tessera:acr:pwd',
     request_id: calls[0]!.input.request_id,
   });
 
@@ -92,6 +95,8 @@ test('hook claims reach the ID token and access token; colliding names are renam
     assert.equal(claims.tier, 'gold');
     assert.deepEqual(claims.perms, { docs: ['read'] });
     assert.equal(claims.requested_scope, 'openid email offline_access read');
+    assert.deepEqual(claims.amr, ['pwd']);
+    assert.equal(claims.acr, 'urn:tessera:acr:pwd');
   }
   assert.equal(at.scope, 'read');
   assert.equal(id.email, 'someone@example.com');

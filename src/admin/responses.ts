@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { Alias } from '../model/organization.ts';
-import { ApplicationType, AuthMethod, GrantType } from '../model/client.ts';
+import { ApplicationType, AuthMethod, GrantType, MfaPolicy } from '../model/client.ts';
 import { SigningAlg } from '../model/signing-alg.ts';
 import { JsonValue } from '../model/json.ts';
 import { ModuleHookConfig, WebhookHookConfig } from '../hooks/config.ts';
@@ -32,15 +32,21 @@ export const UserAnswer = z.strictObject({
   updated_at: Timestamp,
 });
 
-export const OrganizationAnswer = z.strictObject({ id: z.uuid(), alias: Alias, name: z.string(), attributes: JsonObject });
+export const OrganizationAnswer = z.strictObject({ id: z.uuid(), alias: Alias, name: z.string(), attributes: JsonObject, mfa: MfaPolicy });
 
 /** A user's organization, with their roles in it. */
-export const UserOrganizationAnswer = OrganizationAnswer.omit({ attributes: true }).extend({ roles: z.array(z.string()), attributes: JsonObject });
+export const UserOrganizationAnswer = OrganizationAnswer.omit({ attributes: true, mfa: true }).extend({ roles: z.array(z.string()), attributes: JsonObject });
 
 export const MemberAnswer = z.strictObject({ user_id: z.uuid(), username: z.string(), roles: z.array(z.string()), attributes: JsonObject });
 
 export const MembershipAnswer = z.strictObject({ organization_id: z.uuid(), user_id: z.uuid(), roles: z.array(z.string()), attributes: JsonObject });
 
+/** A second factor as the admin API shows it (src/signin/): never its secret. */
+export const FactorAnswer = z.strictObject({ id: z.uuid(), kind: z.enum(['totp', 'passkey']), label: z.string(), confirmed: z.boolean(), created_at: Timestamp, last_used_at: Timestamp.nullable() });
+export const FactorListAnswer = z.strictObject({ items: z.array(FactorAnswer), recovery_codes_left: z.number().int().min(0) });
+export const FactorResetAnswer = z.strictObject({ removed: z.number().int().min(0) });
+export const PasswordResetLinkAnswer = z.strictObject({ url: z.url(), expires_at: Timestamp });
+export const VerificationSentAnswer = z.strictObject({ sent: z.literal(true) });
 export const LogoutAnswer = z.strictObject({ revoked: z.number().int().min(0) });
 
 export const PrivilegesAnswer = z.strictObject({ profile: JsonValue, scope: z.string(), version: z.number().int().min(0), updated_at: Timestamp.nullable() });
@@ -63,6 +69,7 @@ export const ClientAnswer = z.strictObject({
   allowed_resources: z.array(z.string()),
   allowed_origins: z.array(z.string()),
   first_party: z.boolean(),
+  mfa: MfaPolicy,
   id_token_signed_response_alg: SigningAlg,
   userinfo_signed_response_alg: SigningAlg.nullable(),
   introspection_signed_response_alg: SigningAlg.nullable(),
@@ -109,6 +116,10 @@ export const answers = {
   UserList: page(UserAnswer),
   UserOrganizationList: page(UserOrganizationAnswer),
   Logout: LogoutAnswer,
+  FactorList: FactorListAnswer,
+  FactorReset: FactorResetAnswer,
+  PasswordResetLink: PasswordResetLinkAnswer,
+  VerificationSent: VerificationSentAnswer,
   Privileges: PrivilegesAnswer,
   BulkPrivileges: BulkPrivilegesAnswer,
   Organization: OrganizationAnswer,

@@ -48,6 +48,29 @@ export function counterKeys(username: string, ip: string, limits: LoginLimits, d
   ];
 }
 
+/**
+ * The counters of a second-factor attempt (a code after the password): the same limits and window
+ * as passwords, per (user, IP) and per user on counters of their own, and the address's shared one.
+ */
+export function codeCounterKeys(userId: string, ip: string, limits: LoginLimits): LimitedKey[] {
+  return [
+    { kind: 'user_ip', key: hash(`code\0user_ip\0${userId}\0${ip}`), limit: limits.perUserAndIp },
+    { kind: 'user', key: hash(`code\0user\0${userId}`), limit: limits.perUser },
+    { kind: 'ip', key: hash(`ip\0${ip}`), limit: limits.perIp },
+  ];
+}
+
+/**
+ * The counters of a "Forgot your password?" request: per name asked for (any address) at the
+ * per-(username, IP) limit, so one account's mailbox is not flooded, and per address at the per-IP one.
+ */
+export function forgotCounterKeys(name: string, ip: string, limits: LoginLimits): LimitedKey[] {
+  return [
+    { kind: 'user', key: hash(`forgot\0user\0${name.trim().toLowerCase()}`), limit: limits.perUserAndIp },
+    { kind: 'ip', key: hash(`forgot\0ip\0${ip}`), limit: limits.perIp },
+  ];
+}
+
 export function limitFor(kind: CounterKind, limits: LoginLimits): number {
   return kind === 'user_ip' || kind === 'device' ? limits.perUserAndIp : kind === 'user' ? limits.perUser : limits.perIp;
 }

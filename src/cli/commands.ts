@@ -17,10 +17,17 @@ import { findPrivileges, putPrivileges } from '../storage/privileges.ts';
 import { PrivilegesInput, profileBudgetProblem } from '../model/privileges.ts';
 import { findProjectRoot } from '../project-root.ts';
 import { listSigningKeys } from '../storage/keys.ts';
-import { ApplicationType, GrantType, AuthMethod, type NewClient } from '../model/client.ts';
+import { ApplicationType, GrantType, AuthMethod, MfaPolicy, type NewClient } from '../model/client.ts';
 import type { NewResourceServer } from '../model/resource-server.ts';
 import { envLines, outputOf, outputOption } from './output.ts';
 import { SigningAlg } from '../model/signing-alg.ts';
+import { listFactors, remainingRecoveryCodes, removeFactor, resetFactors } from '../signin/storage.ts';
+import { issueResetLink } from '../signin/password-reset.ts';
+
+/** A write made from the command line, audited as the admin API audits its own (one JSON line, on stderr). */
+function cliAudit(io: Io, action: string, fields: Record<string, unknown>): void {
+  createLogger('info', {}, (line) => io.err(line)).info('admin write', { actor: 'cli', action, ...fields });
+}
 
 const ALGS = SigningAlg.options;
 
@@ -179,11 +186,79 @@ export const commands: Command[] = [
     },
   },
   {
+    path: ['user', 'factors', 'list'],
+    summary: "list a user's second factors (never their secrets) and how many recovery codes are left",
+    usage: 'tessera user factors list --user <id or username>',
+    options: { user: { type: 'string', value: '<username|id>', required: true, description: 'the user, by username or id' } },
+    async run(v, _p, io) {
+      const ref = required(v, 'user');
+      const answer = await withDatabase(io, async (db) => {
+        const user = await resolveUser(db, ref);
+        return { items: await listFactors(db, user.id), recovery_codes_left: await remainingRecoveryCodes(db, user.id) };
+      });
+      io.out(json(answer));
+      return 0;
+    },
+  },
+  {
+    path: ['user', 'factors', 'remove'],
+    summary: "remove one of a user's second factors",
+    usage: 'tessera user factors remove --user <id or username> --factor <id>',
+    options: {
+      user: { type: 'string', value: '<username|id>', required: true, description: 'the user, by username or id' },
+      factor: { type: 'string', value: '<id>', required: true, description: 'the factor, by the id `user factors list` shows' },
+    },
+    async run(v, _p, io) {
+      const [ref, factor] = [required(v, 'user'), required(v, 'factor')];
+      await withDatabase(io, async (db) => {
+        const user = await resolveUser(db, ref);
+        if (!(await removeFactor(db, user.id, factor))) throw new NotFound(`user ${user.username} has no factor ${factor}`);
+        cliAudit(io, 'user.factor.remove', { user_id: user.id, factor_id: factor });
+      });
+      io.out(json({ removed: 1 }));
+      return 0;
+    },
+  },
+  {
+    path: ['user', 'factors', 'reset'],
+    summary: "remove all of a user's second factors and recovery codes (a lost phone); the next sign-in that needs one sets it up again",
+    usage: 'tessera user factors reset --user <id or username>',
+    options: { user: { type: 'string', value: '<username|id>', required: true, description: 'the user, by username or id' } },
+    async run(v, _p, io) {
+      const ref = required(v, 'user');
+      const removed = await withDatabase(io, async (db) => {
+        const user = await resolveUser(db, ref);
+        const n = await resetFactors(db, user.id);
+        cliAudit(io, 'user.factors.reset', { user_id: user.id, removed: n });
+        return n;
+      });
+      io.out(json({ removed }));
+      return 0;
+    },
+  },
+  {
+    path: ['user', 'reset-link'],
+    summary: 'print a single-use link (15 minutes) that lets a user set a new password; hand it over yourself',
+    usage: 'tessera user reset-link --user <id or username>',
+    options: { user: { type: 'string', value: '<username|id>', required: true, description: 'the user, by username or id' } },
+    async run(v, _p, io) {
+      const ref = required(v, 'user');
+      const link = await withDatabase(io, async (db) => {
+        const user = await resolveUser(db, ref);
+        const issued = await issueResetLink(db, user.id, loadSettings().issuer);
+        cliAudit(io, 'user.password_reset_link', { user_id: user.id });
+        return issued;
+      });
+      io.out(json(link));
+      return 0;
+    },
+  },
+  {
     path: ['client', 'add'],
     summary: 'register a client; prints its secret once',
     usage:
       'tessera client add --name "My app" --redirect-uri https://app.example/cb [--grant-types authorization_code,refresh_token] [--public] [--application-type web|native] ' +
-      '[--allowed-origin https://spa.example] [--first-party] [--id-token-signed-response-alg ES256|RS256] [--userinfo-signed-response-alg ES256|RS256] [--introspection-signed-response-alg ES256|RS256] ' +
+      '[--allowed-origin https://spa.example] [--first-party] [--mfa optional|required] [--id-token-signed-response-alg ES256|RS256] [--userinfo-signed-response-alg ES256|RS256] [--introspection-signed-response-alg ES256|RS256] ' +
       '[--logo-uri https://app.example/logo.png] [--client-uri https://app.example] [--policy-uri <url>] [--tos-uri <url>] [--backchannel-logout-uri https://app.example/logout] [--output json|env]',
     options: {
       'client-id': { type: 'string', value: '<id>', description: 'the client_id to use (letters, digits and . _ ~ -, 3 to 128); generated when left out' },
@@ -199,6 +274,7 @@ export const commands: Command[] = [
       'application-type': { type: 'string', values: ApplicationType.options, description: 'native allows private-use schemes and loopback redirects (inferred from the redirect URIs when left out)' },
       'allowed-origin': { type: 'string', value: '<origin>', multiple: true, description: "a browser origin (https://spa.example) allowed to call the token endpoints, beyond the redirect URIs' own" },
       'first-party': { type: 'boolean', description: 'your own app: no consent page, and offline_access granted when asked for' },
+      mfa: { type: 'string', values: MfaPolicy.options, description: 'whether every sign-in to this app gives a second factor (users without one set it up then); default optional' },
       'id-token-signed-response-alg': { type: 'string', values: ALGS, description: 'how ID tokens for this client are signed (default: ES256)' },
       'userinfo-signed-response-alg': { type: 'string', values: ALGS, description: 'sign userinfo answers as a JWT (default: plain JSON)' },
       'introspection-signed-response-alg': { type: 'string', values: ALGS, description: 'sign introspection answers as a JWT (default: plain JSON)' },
@@ -244,6 +320,7 @@ export const commands: Command[] = [
           application_type: v['application-type'] as NewClient['application_type'],
           allowed_origins: (v['allowed-origin'] as unknown as string[] | undefined) ?? [],
           first_party: v['first-party'] as boolean | undefined,
+          mfa: v.mfa as NewClient['mfa'],
           id_token_signed_response_alg: v['id-token-signed-response-alg'] as NewClient['id_token_signed_response_alg'],
           userinfo_signed_response_alg: v['userinfo-signed-response-alg'] as NewClient['userinfo_signed_response_alg'],
           introspection_signed_response_alg: v['introspection-signed-response-alg'] as NewClient['introspection_signed_response_alg'],
@@ -297,13 +374,14 @@ export const commands: Command[] = [
   {
     path: ['org', 'add'],
     summary: 'create an organization',
-    usage: 'tessera org add --alias acme --name "Acme"',
+    usage: 'tessera org add --alias acme --name "Acme" [--mfa optional|required]',
     options: {
       alias: { type: 'string', value: '<alias>', required: true, description: 'short name used in scopes and claims (organization:<alias>): lowercase letters, digits, _ and -, up to 63' },
       name: { type: 'string', value: '<text>', required: true, description: 'the display name' },
+      mfa: { type: 'string', values: MfaPolicy.options, description: 'whether its members sign in with a second factor, to every app; default optional' },
     },
     async run(v, _p, io) {
-      const input = { alias: required(v, 'alias'), name: required(v, 'name') };
+      const input = { alias: required(v, 'alias'), name: required(v, 'name'), mfa: v.mfa as 'optional' | 'required' | undefined };
       const org = await withDatabase(io, (db) => createOrganization(db, input));
       io.out(json(org));
       return 0;

@@ -20,6 +20,10 @@ export const HookInput = z.strictObject({
   organization: HookOrganization.nullable(),
   /** The audience (resource server identifier), or null. */
   resource: z.string().nullable(),
+  /** How the user signed in (RFC 8176 values: `pwd`, `otp`, `mfa`…); absent for client_credentials. */
+  amr: z.array(z.string()).optional(),
+  /** The authentication context class: `urn:tessera:acr:pwd` or `urn:tessera:acr:mfa`; absent for client_credentials. */
+  acr: z.string().optional(),
   /** Tessera's id of the token request; not part of the cache key. */
   request_id: z.string(),
 });

@@ -11,6 +11,7 @@ import { BodyError } from './form.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { errorPage } from '../interactions/views.ts';
 import { stylesheet } from '../interactions/stylesheet.ts';
+import { PASSKEY_SCRIPT, signInPages, type Mailer } from '../signin/index.ts';
 import type { Brand } from '../interactions/brand.ts';
 import { requestPageContext } from '../interactions/page-context.ts';
 import { metricsRoute } from './metrics-route.ts';
@@ -20,7 +21,7 @@ import type { Metrics } from '../metrics.ts';
 import { RETRY_AFTER_S, isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { LoginLimits } from '../auth/login-limits.ts';
 
-export type AppDeps = AdminDeps & { signalsHttp: Koa.Middleware; log: Logger; metrics: Metrics; metricsToken?: string; csrfKey: string; trustProxy: boolean; loginLimits: LoginLimits; brand: Brand };
+export type AppDeps = AdminDeps & { signalsHttp: Koa.Middleware; log: Logger; metrics: Metrics; metricsToken?: string; csrfKey: string; trustProxy: boolean; loginLimits: LoginLimits; brand: Brand; mailer?: Mailer };
 
 /** The HTTP edge: our routes first, everything else is oidc-provider's. */
 export function createApp(deps: AppDeps): Koa {
@@ -43,7 +44,16 @@ export function createApp(deps: AppDeps): Koa {
     ctx.set('cache-control', 'public, max-age=3600');
     ctx.body = css;
   });
-  app.use(underItsPrefix(interactionRoutes(deps)));
+  app.use(async (ctx, next) => {
+    if (ctx.path !== '/assets/passkey.js') return next();
+    ctx.type = 'text/javascript';
+    ctx.set('cache-control', 'public, max-age=3600');
+    ctx.body = PASSKEY_SCRIPT;
+  });
+  // Second factors, password reset, email verification and /account (src/signin/, registered there).
+  const signIn = signInPages({ ...deps, mailer: deps.mailer });
+  app.use(underItsPrefix(interactionRoutes({ ...deps, reset: signIn.reset })));
+  for (const router of signIn.routers) app.use(underItsPrefix(router));
   app.use(underItsPrefix(adminRouter(deps)));
   // Shared Signals: /.well-known/ssf-configuration and the stream management API under /ssf/ (src/signals/).
   app.use(deps.signalsHttp);

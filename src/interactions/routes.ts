@@ -21,14 +21,17 @@ import { endSignIn } from './switch-user.ts';
 import { ORGANIZATION_PROMPT } from '../oidc/organization-policy.ts';
 import { counterKeys, decide, minutesOf, type LoginLimits } from '../auth/login-limits.ts';
 import { forgiveLoginAttempt, releaseLoginAttempt, reserveLoginAttempt } from '../storage/login-failures.ts';
+import { signInSteps } from '../signin/index.ts';
+import type { PasswordReset } from '../signin/password-reset.ts';
+import { html } from './html.ts';
 
-type Deps = { provider: Provider; db: Database; log: Logger; metrics: Metrics; csrfKey: string; passwords: Passwords; loginLimits: LoginLimits; brand: Brand };
+type Deps = { provider: Provider; db: Database; log: Logger; metrics: Metrics; csrfKey: string; passwords: Passwords; loginLimits: LoginLimits; brand: Brand; reset?: PasswordReset };
 
 /**
  * Our own login and consent pages (no devInteractions). Each form carries a token bound to the
  * interaction, on top of the interaction cookie, so a cross-site post cannot complete a step.
  */
-export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwords, loginLimits, brand }: Deps): Router {
+export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwords, loginLimits, brand, reset }: Deps): Router {
   const router = new Router({ prefix: '/interaction' });
   const csrfFor = (uid: string) => createHmac('sha256', csrfKey).update(`interaction:${uid}`).digest('base64url');
   const csrfValid = (uid: string, token: string | undefined) => {
@@ -37,6 +40,8 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
     return actual.length === expected.length && timingSafeEqual(actual, expected);
   };
   const devices = deviceCookies(csrfKey);
+  // The second step after the password, and step-up (src/signin/).
+  const steps = signInSteps({ provider, db, log, loginLimits, brand });
 
   const details = async (ctx: Context) => {
     const interaction = await provider.interactionDetails(ctx.req, ctx.res);
@@ -78,7 +83,8 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
     const uid = interaction.uid;
     ctx.type = 'html';
     if (interaction.prompt.name === 'login') {
-      ctx.body = loginPage(p, { uid, csrf: csrfFor(uid), client, username: interaction.params.login_hint as string | undefined });
+      if (await steps.loginStep(ctx, interaction, client, p)) return;
+      ctx.body = await passwordPage(ctx, interaction, client, p, { username: interaction.params.login_hint as string | undefined });
     } else if (interaction.prompt.name === ORGANIZATION_PROMPT) {
       const choices = await organizationChoices(interaction);
       ctx.body = organizationPage(p, { uid, csrf: csrfFor(uid), client, choices });
@@ -99,10 +105,10 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
     const form = await readForm(ctx);
     if (!csrfValid(interaction.uid, form.csrf)) return forbidden(ctx, p);
     const username = (form.username ?? '').trim();
-    const again = (status: number, error: string) => {
+    const again = async (status: number, error: string) => {
+      ctx.body = await passwordPage(ctx, interaction, client, p, { username, error });
       ctx.status = status;
       ctx.type = 'html';
-      ctx.body = loginPage(p, { uid: interaction.uid, csrf: csrfFor(interaction.uid), client, username, error });
     };
     // Counted before the password is checked, atomically: a limited attempt costs no hashing, and even
     // the right password is refused. A browser that signed in as this user before is counted on its own.
@@ -143,9 +149,7 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
     }
     if (passwords.needsRehash(user.password_hash)) await upgradeHash(user.id, user.password_hash, form.password ?? '');
     devices.issue(ctx, username);
-    log.info('login succeeded', { sub: user.id, client_id: interaction.params.client_id });
-    await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: user.id } }, { mergeWithLastSubmission: false });
-    ctx.respond = false;
+    await steps.afterPassword(ctx, interaction, user.id);
   });
 
   router.post('/:uid/organization', async (ctx) => {
@@ -200,6 +204,16 @@ export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwor
     );
     ctx.respond = false;
   });
+
+  /** The sign-in page: the password form, and "Sign in with a passkey" (src/signin/). */
+  async function passwordPage(ctx: Context, interaction: Awaited<ReturnType<typeof details>>['interaction'], client: ClientView, p: PageContext, v: { username?: string; error?: string }) {
+    const more = html`${reset?.forgotLink(p, interaction.uid) ?? ''}${await steps.passkeySignIn(ctx, interaction, p)}`;
+    return loginPage(p, { uid: interaction.uid, csrf: csrfFor(interaction.uid), client, ...v, more });
+  }
+
+  const kit = { details, csrfFor, csrfValid, forbidden, loginPage: passwordPage };
+  steps.routes(router, kit);
+  reset?.routes(router, kit);
 
   /** A hash of older parameters (or scrypt) is replaced now that the password is known; a failure only waits for the next sign-in. */
   async function upgradeHash(id: string, oldHash: string, password: string) {

@@ -18,6 +18,7 @@ button.secondary{background:#e5e7eb;color:#111827;margin-top:.5rem}button.link{w
 .error{background:#fee2e2;color:#991b1b;padding:.5rem;border-radius:.25rem}
 .who{display:flex;flex-wrap:wrap;gap:.5rem;align-items:baseline;background:#f9fafb;border-radius:.25rem;padding:.5rem;margin:0 0 1rem}.who form{display:inline}
 ul.scopes{padding-left:1.2rem}ul.scopes li{margin:.3rem 0}fieldset{border:0;padding:0;margin:1rem 0 0}legend{font-weight:600}.choice{display:flex;gap:.5rem;align-items:center;margin:.4rem 0}input[type=radio]{accent-color:var(--accent)}.choice label{margin:0;font-weight:400}.roles{color:#4b5563}dt{font-weight:600}dd{margin:0 0 .5rem}
+h2{font-size:1.1rem;margin:1.25rem 0 .5rem}ul.factors,ul.sessions{padding-left:1.2rem}ul.factors li{display:flex;gap:.5rem;align-items:baseline}ul.factors form{display:inline}.when{color:#4b5563}.notice{background:#dcfce7;color:#14532d;padding:.5rem;border-radius:.25rem}.forgot{margin:.5rem 0 0;font-size:.9rem}.qr svg{display:block;width:12rem;height:12rem;margin:1rem auto}.secret,.codes{font-family:ui-monospace,monospace}.secret{word-break:break-all}.codes{columns:2;padding-left:1.2rem}input[inputmode=numeric]{letter-spacing:.1em}
 @media (max-width:30rem){body{padding:1rem .5rem}.card{padding:1.25rem 1rem}}
 `;
 }

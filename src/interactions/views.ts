@@ -3,7 +3,7 @@ import type { PageContext } from './page-context.ts';
 import { appLinks, appLogo, appName, type ClientView } from './client-view.ts';
 
 /** Every interaction page lets the person refuse: the app then gets access_denied. */
-function abortForm(uid: string, csrf: string, label: string): SafeHtml {
+export function abortForm(uid: string, csrf: string, label: string): SafeHtml {
   return html`<form method="post" action="/interaction/${uid}/abort">
   <input type="hidden" name="csrf" value="${csrf}">
   <button type="submit" class="secondary">${label}</button>
@@ -11,12 +11,12 @@ function abortForm(uid: string, csrf: string, label: string): SafeHtml {
 }
 
 /** The application's logo and the page's heading, then one line naming the application. */
-function heading(p: PageContext, client: ClientView, title: string, lead: string): SafeHtml {
+export function heading(p: PageContext, client: ClientView, title: string, lead: string): SafeHtml {
   return html`<div class="app">${appLogo(p, client)}<h1>${title}</h1></div>
 <p class="lead">${fill(lead, { app: appName(client) })}</p>`;
 }
 
-export type LoginView = { uid: string; csrf: string; client: ClientView; username?: string; error?: string };
+export type LoginView = { uid: string; csrf: string; client: ClientView; username?: string; error?: string; /** More ways to sign in, below the password form (src/signin/: a passkey). */ more?: SafeHtml };
 
 /** After a failed attempt (or with a login_hint) the username is filled in and the cursor waits in the password field. */
 export function loginPage(p: PageContext, v: LoginView): string {
@@ -35,6 +35,7 @@ ${v.error ? html`<p class="error" role="alert">${v.error}</p>` : ''}
   <input id="password" name="password" type="password" autocomplete="current-password" required ${passwordFirst ? new SafeHtml('autofocus') : ''}>
   <button type="submit">${t.signInButton}</button>
 </form>
+${v.more ?? ''}
 ${abortForm(v.uid, v.csrf, t.cancel)}
 ${appLinks(p, v.client)}`,
   );

@@ -7,6 +7,8 @@ import { webPageUriProblem } from './web-uri.ts';
 export const GrantType = z.enum(['authorization_code', 'refresh_token', 'client_credentials']);
 export const AuthMethod = z.enum(['client_secret_basic', 'client_secret_post', 'none']);
 export const ApplicationType = z.enum(['web', 'native']);
+/** Whether the client's users must sign in with a second factor (src/signin/). */
+export const MfaPolicy = z.enum(['optional', 'required']);
 
 const Uri = z.url();
 // Checked against the application type with the whole client (NewClient below).
@@ -49,6 +51,8 @@ const ClientFields = z.strictObject({
     allowed_origins: z.array(Origin).default([]),
     /** The operator's own app: no consent page, `offline_access` granted when asked for. */
     first_party: z.boolean().default(false),
+    /** `required`: every sign-in for this client gives a second factor (a user without one sets it up then). */
+    mfa: MfaPolicy.default('optional'),
     id_token_signed_response_alg: SigningAlg.default('ES256'),
     /** When set, userinfo answers a JWT signed with it (application/jwt) instead of JSON. */
     userinfo_signed_response_alg: SigningAlg.optional(),
@@ -135,6 +139,7 @@ export type Client = {
   allowed_resources: string[];
   allowed_origins: string[];
   first_party: boolean;
+  mfa: z.infer<typeof MfaPolicy>;
   id_token_signed_response_alg: Fields['id_token_signed_response_alg'];
   userinfo_signed_response_alg: SigningAlg | null;
   introspection_signed_response_alg: SigningAlg | null;

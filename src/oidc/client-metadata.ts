@@ -28,6 +28,7 @@ export function toClientMetadata(c: Client, expandScope: (scope: string) => stri
     allowed_resources: c.allowed_resources,
     allowed_origins: c.allowed_origins,
     first_party: c.first_party,
+    mfa: c.mfa,
     ...(c.payload_hook ? { payload_hook: c.payload_hook } : {}),
     ...(c.backchannel_logout_uri ? { backchannel_logout_uri: c.backchannel_logout_uri, backchannel_logout_session_required: c.backchannel_logout_session_required } : {}),
     // Standard metadata oidc-provider keeps (client.logoUri...); the pages show them.
@@ -36,7 +37,7 @@ export function toClientMetadata(c: Client, expandScope: (scope: string) => stri
 }
 
 /** Metadata names oidc-provider must keep on the client object for Tessera to read. */
-export const extraClientMetadata = ['default_resource', 'allowed_resources', 'resource_scopes', 'allowed_origins', 'first_party', 'payload_hook'];
+export const extraClientMetadata = ['default_resource', 'allowed_resources', 'resource_scopes', 'allowed_origins', 'first_party', 'mfa', 'payload_hook'];
 
 /**
  * What a client's scope implies (organization scopes, see organization-scopes.ts); `version` changes

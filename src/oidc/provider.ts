@@ -33,6 +33,7 @@ import { listGrantedScopes } from './token-response-scope.ts';
 import { cacheKeysForRefreshInterval } from './key-cache-headers.ts';
 import { outboundFetch } from './outbound-fetch.ts';
 import type { AddressPolicy } from '../hooks/address-policy.ts';
+import { signInConfiguration, withStepUp } from '../signin/index.ts';
 
 export type ProviderDeps = {
   issuer: string;
@@ -55,6 +56,8 @@ export type ProviderDeps = {
 // to tokens only, outside this mapping, so userinfo never shows them.
 const CLAIMS = {
   ...STANDARD_SCOPE_CLAIMS,
+  // How the person signed in (src/signin/): in every ID token, not only when a claims request asks.
+  openid: [...STANDARD_SCOPE_CLAIMS.openid, 'acr', 'amr'],
   [ORGANIZATION_SCOPE]: ['organization'],
   [ALL_ORGANIZATIONS_SCOPE]: ['organization'],
   [PRIVILEGES_SCOPE]: ['user_profile', 'user_scope'],
@@ -66,6 +69,7 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
   introspectJwts();
   // The adapter is made before the provider it will ask about organization scopes.
   let provider: Provider | undefined;
+  const signIn = signInConfiguration();
   const configuration: Configuration = {
     adapter: createAdapterClass(db, {
       expand: (scope, everyOrganization) => (provider ? expandOrganizationScopes(provider, scope, everyOrganization) : scope),
@@ -95,13 +99,17 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
     responseTypes: ['code'],
     rotateRefreshToken: true,
     ttl,
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPolicyWithOrganizations(db) },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: withStepUp(interactionPolicyWithOrganizations(db), db) },
+    // How strongly the person signed in (src/signin/): advertised as acr_values_supported.
+    acrValues: signIn.acrValues,
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: { enabled: true, allowedPolicy: tokenAccessPolicy(db) },
       revocation: { enabled: true, allowedPolicy: mayRevokeToken },
       userinfo: { enabled: true },
+      // Only for acr, amr and auth_time in the ID token (an essential acr is a step-up).
+      claimsParameter: signIn.claimsParameter,
       // Signed answers for the clients that ask for them (userinfo_/introspection_signed_response_alg).
       jwtUserinfo: { enabled: true },
       jwtIntrospection: { enabled: true },

@@ -12,6 +12,7 @@ import { checkTokenSize, type MergeResult } from '../claims/naming.ts';
 import type { PayloadHookConfig } from '../hooks/config.ts';
 import { GLOBAL_HOOK, type HookRunner } from '../hooks/runner.ts';
 import { issueContext, type IssueContext } from './issue-context.ts';
+import { authClaimsOf } from '../signin/index.ts';
 
 /**
  * A closed payload hook that failed: the token request fails with a clear, retryable error.
@@ -102,6 +103,7 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
         grant_type: b.issue.grantType,
         organization: hookOrganization(b.sources.active),
         resource: b.issue.resource,
+        ...(b.issue.accountId ? authClaimsOf(ctx) : {}),
         request_id: b.issue.requestId,
       },
       own ? `client:${b.issue.clientId}` : GLOBAL_HOOK,
@@ -156,7 +158,9 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
     async forAccessToken(ctx: KoaContextWithOIDC, token: Parameters<typeof issueContext>[1]): Promise<Record<string, unknown>> {
       const b = await base(ctx, token);
       const p = await payload(ctx, b);
-      return finish(ctx, 'access_token', protocolOf(token as Record<string, unknown>), placedClaims(b.sources, 'access_token'), p);
+      const claims = finish(ctx, 'access_token', protocolOf(token as Record<string, unknown>), placedClaims(b.sources, 'access_token'), p);
+      // How the user signed in (src/signin/): protocol claims, which no hook claim can take (naming.ts).
+      return b.issue.accountId ? { ...claims, ...authClaimsOf(ctx) } : claims;
     },
     /** Added to the ID token after oidc-provider's scope filtering; `present` is what it already holds. */
     async forIdToken(ctx: KoaContextWithOIDC, present: Record<string, unknown>): Promise<Record<string, unknown>> {

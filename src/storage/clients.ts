@@ -11,7 +11,7 @@ const cache = createReadCache<Client>(CLIENT_CACHE_TTL_MS);
 
 const columns = [
   'client_id', 'client_secret', 'client_name', 'application_type', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'token_endpoint_auth_method', 'scope',
-  'default_resource', 'allowed_resources', 'allowed_origins', 'first_party', 'id_token_signed_response_alg', 'userinfo_signed_response_alg', 'introspection_signed_response_alg', 'payload_hook',
+  'default_resource', 'allowed_resources', 'allowed_origins', 'first_party', 'mfa', 'id_token_signed_response_alg', 'userinfo_signed_response_alg', 'introspection_signed_response_alg', 'payload_hook',
   'backchannel_logout_uri', 'backchannel_logout_session_required',
   'logo_uri', 'client_uri', 'policy_uri', 'tos_uri',
 ];

@@ -9,7 +9,7 @@ export async function createOrganization(db: Database, input: NewOrganization): 
   try {
     const [row] = await db('organizations')
       .insert({ ...org, attributes: JSON.stringify(org.attributes) })
-      .returning(['id', 'alias', 'name', 'attributes']);
+      .returning(['id', 'alias', 'name', 'attributes', 'mfa']);
     return row as Organization;
   } catch (err) {
     if (isUniqueViolation(err)) throw new Conflict(`organization ${org.alias} already exists`);
@@ -19,7 +19,7 @@ export async function createOrganization(db: Database, input: NewOrganization): 
 
 /** Finds an organization by id or alias, as the API and CLI accept either. */
 export async function findOrganization(db: Database, idOrAlias: string): Promise<Organization | undefined> {
-  const q = db('organizations').select(['id', 'alias', 'name', 'attributes']);
+  const q = db('organizations').select(['id', 'alias', 'name', 'attributes', 'mfa']);
   return (isUuid(idOrAlias) ? q.where({ id: idOrAlias }) : q.where({ alias: idOrAlias })).first();
 }
 
@@ -66,7 +66,7 @@ export async function listOrganizationAliases(db: Database): Promise<string[]> {
 
 /** One page in alias order, with one row more than the page's limit (see admin/paging.ts). */
 export async function listOrganizations(db: Database, page: Page): Promise<Organization[]> {
-  const q = db('organizations').select(['id', 'alias', 'name', 'attributes']).orderBy('alias').limit(page.limit + 1);
+  const q = db('organizations').select(['id', 'alias', 'name', 'attributes', 'mfa']).orderBy('alias').limit(page.limit + 1);
   if (page.after !== undefined) q.where('alias', '>', page.after);
   return q;
 }
@@ -76,7 +76,7 @@ export async function updateOrganization(db: Database, id: string, patch: Organi
   const values: Record<string, unknown> = { ...p, updated_at: db.fn.now() };
   if (p.attributes !== undefined) values.attributes = JSON.stringify(p.attributes);
   try {
-    const [row] = await db('organizations').where({ id }).update(values).returning(['id', 'alias', 'name', 'attributes']);
+    const [row] = await db('organizations').where({ id }).update(values).returning(['id', 'alias', 'name', 'attributes', 'mfa']);
     return row as Organization | undefined;
   } catch (err) {
     if (isUniqueViolation(err)) throw new Conflict(`organization ${p.alias} already exists`);

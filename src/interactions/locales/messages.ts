@@ -23,6 +23,86 @@ export interface Messages {
   minutesMany: string;
   busy: string;
 
+  /** The second step of a sign-in (src/signin/): a code from an authenticator app, or a recovery code. */
+  codeTitle: string;
+  /** {app} */
+  codeLead: string;
+  codeLabel: string;
+  verifyButton: string;
+  wrongCode: string;
+  /** Setting up an authenticator app during sign-in, when a second step is required. {app} */
+  enrolTitle: string;
+  enrolLead: string;
+  /** The QR code's accessible name. */
+  enrolQrLabel: string;
+  enrolKeyLabel: string;
+  enrolCodeLabel: string;
+  confirmButton: string;
+  recoveryTitle: string;
+  recoveryLead: string;
+  /** Passkeys (WebAuthn): the buttons, shown only where the browser can use them. */
+  passkeySignIn: string;
+  passkeyUse: string;
+  passkeyCreate: string;
+  passkeyFailed: string;
+  /** When the application asks for a passkey (phishing-resistant sign-in). {app} */
+  passkeyLead: string;
+  /** Password reset by mail (src/signin/password-reset.ts). */
+  forgotLink: string;
+  forgotTitle: string;
+  forgotLead: string;
+  forgotLabel: string;
+  forgotButton: string;
+  /** The same answer whether or not the account exists. {minutes} */
+  forgotSent: string;
+  resetTitle: string;
+  /** {user} */
+  resetLead: string;
+  newPassword: string;
+  confirmPassword: string;
+  resetButton: string;
+  resetDone: string;
+  resetInvalid: string;
+  resetMismatch: string;
+  resetTooShort: string;
+  /** {brand} */
+  mailSubject: string;
+  /** {brand}, {user}, {link}, {minutes}: plain text. */
+  mailBody: string;
+
+  /** The account page (/account). */
+  accountTitle: string;
+  accountSignedOut: string;
+  accountFactors: string;
+  accountAuthenticator: string;
+  accountPasskey: string;
+  accountRemove: string;
+  /** {count} */
+  accountCodesLeft: string;
+  accountNewCodes: string;
+  accountNoFactors: string;
+  accountSessions: string;
+  accountThisBrowser: string;
+  accountPassword: string;
+  accountCurrentPassword: string;
+  accountWrongPassword: string;
+  accountPasswordChanged: string;
+  accountFactorRemoved: string;
+  /** Email verification. */
+  verifyTitle: string;
+  /** {email} */
+  verifyLead: string;
+  verifyEmailButton: string;
+  verifyDone: string;
+  verifyInvalid: string;
+  /** On /account, for an address not verified yet. {email} */
+  accountVerifyEmail: string;
+  accountVerifySent: string;
+  /** {brand} */
+  verifyMailSubject: string;
+  /** {brand}, {user}, {link}, {hours}: plain text. */
+  verifyMailBody: string;
+
   organizationTitle: string;
   /** {app} */
   organizationLead: string;
