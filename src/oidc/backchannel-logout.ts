@@ -23,9 +23,17 @@ export type SignOut = {
 };
 
 /** The sign-out transaction's work, without a provider: the CLI runs it too (a running server delivers). */
-export async function signOutInTransaction(trx: Knex, signals: Pick<Signals, 'forGrants'>, accountId: string, reason: string) {
-  await signals.forGrants(trx, SESSION_REVOKED, [{ user_id: accountId, event: { initiating_entity: 'admin', reason_admin: { en: reason } } }]);
-  const result = await revokeAccountSessions(trx, accountId);
+export async function signOutInTransaction(
+  trx: Knex,
+  signals: Pick<Signals, 'forGrants'>,
+  accountId: string,
+  reason: string,
+  // The user's own doing (a password reset or change): who initiated it, and a session to keep.
+  by: { initiatingEntity: 'admin' | 'user'; keepSessionId?: string } = { initiatingEntity: 'admin' },
+) {
+  const why = by.initiatingEntity === 'user' ? { reason_user: { en: reason } } : { reason_admin: { en: reason } };
+  await signals.forGrants(trx, SESSION_REVOKED, [{ user_id: accountId, event: { initiating_entity: by.initiatingEntity, ...why } }]);
+  const result = await revokeAccountSessions(trx, accountId, by.keepSessionId);
   await recordLogouts(trx, noticesOf(result.sessions));
   return result;
 }

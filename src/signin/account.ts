@@ -1,4 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { signOutInTransaction } from '../oidc/backchannel-logout.ts';
+import { CREDENTIAL_CHANGE, recordOnly } from '../signals/index.ts';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
@@ -30,12 +32,6 @@ async function sessionsOf(db: Database, accountId: string): Promise<SessionRow[]
 }
 
 /** Everything the user's other browsers and apps hold (sessions, grants, codes, refresh tokens), this browser's session kept. */
-async function endOtherSessions(db: Database, accountId: string, keepSessionId: string): Promise<number> {
-  return db('oidc_payloads')
-    .whereRaw("payload->>'accountId' = ?", [accountId])
-    .andWhereNot((q) => q.where({ model: 'Session', id: keepSessionId }))
-    .delete();
-}
 
 export type AccountDeps = { provider: Provider; db: Database; log: Logger; brand: Brand; csrfKey: string; passwords: Passwords; loginLimits: LoginLimits; mailer?: Mailer };
 
@@ -139,8 +135,13 @@ ${factors.length
     const row = await db('users').where({ id: who.user.id }).first('password_hash');
     if (!(await passwords.verify(form.current ?? '', row?.password_hash))) return show(ctx, p, who, { status: 401, text: p.t.accountWrongPassword, error: true });
     await forgiveLoginAttempt(db, keys);
-    await db('users').where({ id: who.user.id }).update({ password_hash: await passwords.hash(password), updated_at: db.fn.now() });
-    const ended = await endOtherSessions(db, who.user.id, who.session.jti);
+    const hash = await passwords.hash(password);
+    // The other sessions and the apps' grants end, and apps hear it (src/signals/), with the change.
+    const ended = await db.transaction(async (trx) => {
+      await trx('users').where({ id: who.user.id }).update({ password_hash: hash, updated_at: trx.fn.now() });
+      await recordOnly.forGrants(trx, CREDENTIAL_CHANGE, [{ user_id: who.user.id, event: { credential_type: 'password', change_type: 'update', initiating_entity: 'user' } }]);
+      return (await signOutInTransaction(trx, recordOnly, who.user.id, 'password changed', { initiatingEntity: 'user', keepSessionId: who.session.jti })).revoked;
+    });
     log.info('password changed', { sub: who.user.id, ended });
     return show(ctx, p, who, { status: 200, text: p.t.accountPasswordChanged });
   });

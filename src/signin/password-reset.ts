@@ -11,7 +11,8 @@ import { requestPageContext, type PageContext } from '../interactions/page-conte
 import { heading } from '../interactions/views.ts';
 import { readForm } from '../http/form.ts';
 import { findUserById, isUuid } from '../storage/users.ts';
-import { revokeAccount } from '../storage/oidc-adapter.ts';
+import { signOutInTransaction } from '../oidc/backchannel-logout.ts';
+import { CREDENTIAL_CHANGE, recordOnly } from '../signals/index.ts';
 import { usernameKey } from '../model/username.ts';
 import type { InteractionKit } from './routes.ts';
 import { forgotCounterKeys, type LoginLimits } from '../auth/login-limits.ts';
@@ -205,15 +206,17 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
         }
         const hash = await passwords.hash(password);
         // Spent and changed together: a second post of the same link finds it spent.
-        const changed = await db.transaction(async (trx) => {
+        // Whoever knew the old password is signed out (sessions, grants and refresh tokens end), and
+        // apps hear it (credential-change, session-revoked, back-channel logout: src/signals/), in the
+        // same transaction as the change.
+        const revoked = await db.transaction(async (trx) => {
           const spentFor = await spendReset(trx as unknown as Database, token);
-          if (spentFor !== user.id || !isUuid(spentFor)) return false;
+          if (spentFor !== user.id || !isUuid(spentFor)) return undefined;
           await trx('users').where({ id: user.id }).update({ password_hash: hash, updated_at: trx.fn.now() });
-          return true;
+          await recordOnly.forGrants(trx, CREDENTIAL_CHANGE, [{ user_id: user.id, event: { credential_type: 'password', change_type: 'update', initiating_entity: 'user' } }]);
+          return (await signOutInTransaction(trx, recordOnly, user.id, 'password reset', { initiatingEntity: 'user' })).revoked;
         });
-        if (!changed) return invalid(ctx, p);
-        // Whoever knew the old password is signed out: sessions, grants and refresh tokens end.
-        const revoked = await revokeAccount(db, user.id);
+        if (revoked === undefined) return invalid(ctx, p);
         log.info('password reset', { sub: user.id, revoked });
         ctx.type = 'html';
         ctx.body = card(p, p.t.resetTitle, html`<p role="status">${p.t.resetDone}</p>`);

@@ -1,6 +1,8 @@
+import type { Knex } from 'knex';
 import type { Database } from '../db/connect.ts';
 import { isUuid } from '../storage/users.ts';
 import { hashRecoveryCode, newRecoveryCodes, normalizeRecoveryCode } from './recovery-codes.ts';
+import { CREDENTIAL_CHANGE, recordOnly } from '../signals/index.ts';
 
 /** A factor as it may be shown (never its secret). */
 export type Factor = { id: string; kind: 'totp' | 'passkey'; label: string; confirmed: boolean; created_at: Date; last_used_at: Date | null };
@@ -35,13 +37,25 @@ export async function hasConfirmedFactor(db: Database, userId: string): Promise<
  * used again). False when the user has one already: it must be removed before another is added.
  */
 export async function addConfirmedTotp(db: Database, userId: string, secret: string, label: string, timeStep: number): Promise<boolean> {
-  const { rows } = (await db.raw(
-    `insert into signin_factors (user_id, kind, label, secret, last_time_step, confirmed_at, last_used_at) values (?, 'totp', ?, ?, ?, now(), now())
-     on conflict (user_id) where kind = 'totp' do nothing returning id`,
-    [userId, label, secret, timeStep],
-  )) as { rows: unknown[] };
-  return rows.length === 1;
+  return db.transaction(async (trx) => {
+    const { rows } = (await trx.raw(
+      `insert into signin_factors (user_id, kind, label, secret, last_time_step, confirmed_at, last_used_at) values (?, 'totp', ?, ?, ?, now(), now())
+       on conflict (user_id) where kind = 'totp' do nothing returning id`,
+      [userId, label, secret, timeStep],
+    )) as { rows: unknown[] };
+    if (rows.length === 1) await credentialChanged(trx, userId, ['app'], 'create');
+    return rows.length === 1;
+  });
 }
+
+/** CAEP credential-change to the user's apps that subscribed (src/signals/), in the change's own transaction. */
+async function credentialChanged(trx: Knex, userId: string, types: string[], change: 'create' | 'delete'): Promise<void> {
+  const items = [...new Set(types)].map((credential_type) => ({ user_id: userId, event: { credential_type, change_type: change } }));
+  if (items.length) await recordOnly.forGrants(trx, CREDENTIAL_CHANGE, items);
+}
+
+/** CAEP's name for a passkey: bound to this device (platform) or carried between them (roaming). */
+const passkeyType = (transports: string[]) => (transports.includes('internal') || transports.includes('hybrid') ? 'fido2-platform' : 'fido2-roaming');
 
 export async function findTotp(db: Database, userId: string): Promise<TotpForCheck | undefined> {
   if (!isUuid(userId)) return undefined;
@@ -90,9 +104,12 @@ export async function remainingRecoveryCodes(db: Database, userId: string): Prom
 export async function removeFactor(db: Database, userId: string, factorId: string): Promise<boolean> {
   if (!isUuid(userId) || !isUuid(factorId)) return false;
   return db.transaction(async (trx) => {
-    const n = (await trx('signin_factors').where({ user_id: userId, id: factorId }).delete()) + (await trx('signin_passkeys').where({ user_id: userId, id: factorId }).delete());
+    const apps = await trx('signin_factors').where({ user_id: userId, id: factorId }).delete().returning('id');
+    const keys = (await trx('signin_passkeys').where({ user_id: userId, id: factorId }).delete().returning('transports')) as Array<{ transports: string[] }>;
+    const n = apps.length + keys.length;
     const left = (await trx('signin_factors').where({ user_id: userId }).first('id')) || (await trx('signin_passkeys').where({ user_id: userId }).first('id'));
     if (n && !left) await trx('signin_recovery_codes').where({ user_id: userId }).delete();
+    await credentialChanged(trx, userId, [...apps.map(() => 'app'), ...keys.map((k) => passkeyType(k.transports))], 'delete');
     return n === 1;
   });
 }
@@ -101,9 +118,11 @@ export async function removeFactor(db: Database, userId: string, factorId: strin
 export async function resetFactors(db: Database, userId: string): Promise<number> {
   if (!isUuid(userId)) return 0;
   return db.transaction(async (trx) => {
-    const n = (await trx('signin_factors').where({ user_id: userId }).delete()) + (await trx('signin_passkeys').where({ user_id: userId }).delete());
+    const apps = await trx('signin_factors').where({ user_id: userId }).delete().returning('id');
+    const keys = (await trx('signin_passkeys').where({ user_id: userId }).delete().returning('transports')) as Array<{ transports: string[] }>;
     await trx('signin_recovery_codes').where({ user_id: userId }).delete();
-    return n;
+    await credentialChanged(trx, userId, [...apps.map(() => 'app'), ...keys.map((k) => passkeyType(k.transports))], 'delete');
+    return apps.length + keys.length;
   });
 }
 
@@ -132,12 +151,15 @@ export async function findPasskey(db: Database, credentialId: string): Promise<S
 }
 
 export async function addPasskey(db: Database, p: { user_id: string; credential_id: string; public_key: string; counter: number; transports: string[]; device_type: string; backed_up: boolean; label: string }): Promise<boolean> {
-  const { rows } = (await db.raw(
-    `insert into signin_passkeys (user_id, credential_id, public_key, counter, transports, device_type, backed_up, label) values (?, ?, ?, ?, ?::jsonb, ?, ?, ?)
-     on conflict (credential_id) do nothing returning id`,
-    [p.user_id, p.credential_id, p.public_key, p.counter, JSON.stringify(p.transports), p.device_type, p.backed_up, p.label],
-  )) as { rows: unknown[] };
-  return rows.length === 1;
+  return db.transaction(async (trx) => {
+    const { rows } = (await trx.raw(
+      `insert into signin_passkeys (user_id, credential_id, public_key, counter, transports, device_type, backed_up, label) values (?, ?, ?, ?, ?::jsonb, ?, ?, ?)
+       on conflict (credential_id) do nothing returning id`,
+      [p.user_id, p.credential_id, p.public_key, p.counter, JSON.stringify(p.transports), p.device_type, p.backed_up, p.label],
+    )) as { rows: unknown[] };
+    if (rows.length === 1) await credentialChanged(trx, p.user_id, [passkeyType(p.transports)], 'create');
+    return rows.length === 1;
+  });
 }
 
 /**

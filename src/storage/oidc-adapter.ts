@@ -164,13 +164,14 @@ export type EndedSession = { accountId: string; authorizations?: Record<string, 
  * revokeAccount, answering also the sessions it ended (unexpired ones), so each client of each can
  * be told (back-channel logout, session-revoked events). One statement; `db` may be a transaction.
  */
-export async function revokeAccountSessions(db: Database, accountId: string): Promise<{ revoked: number; sessions: EndedSession[] }> {
+export async function revokeAccountSessions(db: Database, accountId: string, keepSessionId?: string): Promise<{ revoked: number; sessions: EndedSession[] }> {
+  // keepSessionId: the browser session that asked (a password changed on /account) stays signed in.
   const { rows } = (await db.raw(
-    `with d as (delete from oidc_payloads where payload->>'accountId' = ? returning model, payload, expires_at)
+    `with d as (delete from oidc_payloads where payload->>'accountId' = ? and not (model = 'Session' and id = ?) returning model, payload, expires_at)
      select count(*)::int as revoked,
             coalesce(jsonb_agg(payload) filter (where model = 'Session' and (expires_at is null or expires_at > now())), '[]'::jsonb) as sessions
      from d`,
-    [accountId],
+    [accountId, keepSessionId ?? ''],
   )) as { rows: Array<{ revoked: number; sessions: EndedSession[] | string }> };
   const row = rows[0]!;
   return { revoked: Number(row.revoked), sessions: typeof row.sessions === 'string' ? JSON.parse(row.sessions) : row.sessions };
