@@ -40,6 +40,7 @@ const EnvSchema = z.object({
   TESSERA_HOOK_ALLOWED_HOSTS: z.string().optional(),
   TESSERA_DB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(3000),
   TESSERA_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  TESSERA_DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   TESSERA_DB_PREPARED_STATEMENTS: z
     .enum(['1', '0', 'true', 'false', 'yes', 'no'])
     .optional()
@@ -79,6 +80,8 @@ export type Settings = {
   dbTimeoutMs: number;
   /** Longest a PostgreSQL statement may run (statement_timeout, and a client-side deadline just above it); past it a request answers 503. */
   dbStatementTimeoutMs: number;
+  /** Connections to PostgreSQL per process (the embedded database always uses one). */
+  dbPoolMax: number;
   /** Hot statements as named prepared statements (off for a pooler that cannot keep them). */
   dbPreparedStatements: boolean;
   /** How often a running instance re-reads the signing keys, so a rotation reaches it without a restart. */
@@ -165,6 +168,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     database: e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: path.resolve(root, e.TESSERA_DATA_DIR) },
     dbTimeoutMs: e.TESSERA_DB_TIMEOUT_MS,
     dbStatementTimeoutMs: e.TESSERA_DB_STATEMENT_TIMEOUT_MS,
+    dbPoolMax: e.TESSERA_DB_POOL_MAX,
     dbPreparedStatements: e.TESSERA_DB_PREPARED_STATEMENTS,
     keysRefreshS: e.TESSERA_KEYS_REFRESH_S,
     shutdownGraceS: e.TESSERA_SHUTDOWN_GRACE_S,

@@ -50,6 +50,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   await checkGlobalHook(settings.payloadHook, settings.hooksDir, log);
   const db = connectDatabase(settings.database, {
+    poolMax: settings.dbPoolMax,
     timeoutMs: settings.dbTimeoutMs,
     statementTimeoutMs: settings.dbStatementTimeoutMs,
     preparedStatements: settings.dbPreparedStatements,

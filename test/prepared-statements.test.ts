@@ -4,7 +4,8 @@
  * one session does not exist on the next. The pooler is played here by dropping every prepared
  * statement of every pooled connection (DEALLOCATE ALL) between two refreshes: with the setting, the
  * refresh works; with prepared statements on (the default), the same drop breaks the refresh, which
- * is why the setting exists. PostgreSQL only: PGlite has no pooler and ignores statement names.
+ * is why the setting exists. One pooled connection, so the refresh after the drop runs on a
+ * connection that had prepared them. PostgreSQL only: the embedded database has no pooler.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ import { startTestServer, type TestServer } from './support/server.ts';
 import { aClient, aUser, authorizationRequest, relyingParty } from './support/fixtures.ts';
 import { signIn } from './support/browserless.ts';
 
-const skip = process.env.TEST_DATABASE_URL ? false : 'PostgreSQL only (PGlite has no pooler and ignores statement names)';
+const skip = process.env.TEST_DATABASE_URL ? false : 'PostgreSQL only (the embedded database has no pooler)';
 
 /** What a transaction-mode pooler does to the server's sessions: their prepared statements are gone. */
 async function dropPreparedStatementsEverywhere(server: TestServer) {
@@ -45,7 +46,7 @@ async function refreshAcrossTheDrop(server: TestServer) {
 }
 
 test('with TESSERA_DB_PREPARED_STATEMENTS=0 a refresh works on sessions that lost their prepared statements', { skip }, async () => {
-  const server = await startTestServer({ TESSERA_DB_PREPARED_STATEMENTS: '0' });
+  const server = await startTestServer({ TESSERA_DB_PREPARED_STATEMENTS: '0', TESSERA_DB_POOL_MAX: '1' });
   try {
     const outcome = await refreshAcrossTheDrop(server);
     assert.ok(outcome.ok, `refresh refused: ${!outcome.ok && outcome.error}`);
@@ -56,7 +57,7 @@ test('with TESSERA_DB_PREPARED_STATEMENTS=0 a refresh works on sessions that los
 });
 
 test('with prepared statements on (the default) the same drop breaks a refresh: the setting is what saves it', { skip }, async () => {
-  const server = await startTestServer();
+  const server = await startTestServer({ TESSERA_DB_POOL_MAX: '1' });
   try {
     const outcome = await refreshAcrossTheDrop(server);
     assert.equal(outcome.ok, false, 'a session without the named statements cannot run them');
