@@ -66,7 +66,8 @@ export function codeCounterKeys(userId: string, ip: string, limits: LoginLimits)
  */
 export function forgotCounterKeys(name: string, ip: string, limits: LoginLimits): LimitedKey[] {
   return [
-    { kind: 'user', key: hash(`forgot\0user\0${name.trim().toLowerCase()}`), limit: limits.perUserAndIp },
+    // The name as accounts are looked up by (NFKC, lower case): spellings of one name share a counter.
+    { kind: 'user', key: hash(`forgot\0user\0${usernameKey(name.trim())}`), limit: limits.perUserAndIp },
     { kind: 'ip', key: hash(`forgot\0ip\0${ip}`), limit: limits.perIp },
   ];
 }

@@ -4,6 +4,7 @@ import type { Database } from '../db/connect.ts';
 import { revokeAccountSessions, type EndedSession } from '../storage/oidc-adapter.ts';
 import { SESSION_REVOKED, type Signals } from '../signals/index.ts';
 import { noticesOf, recordLogouts } from '../signals/backchannel.ts';
+import { spendResetLinks } from '../signin/storage.ts';
 
 /**
  * Signing a user out from outside a browser (admin logout, a disabled, deleted or re-passworded
@@ -34,6 +35,8 @@ export async function signOutInTransaction(
   const why = by.initiatingEntity === 'user' ? { reason_user: { en: reason } } : { reason_admin: { en: reason } };
   await signals.forGrants(trx, SESSION_REVOKED, [{ user_id: accountId, event: { initiating_entity: by.initiatingEntity, ...why } }]);
   const result = await revokeAccountSessions(trx, accountId, by.keepSessionId);
+  // A reset link issued before this sign-out (a password set, a disabled user) sets nothing any more.
+  await spendResetLinks(trx, accountId);
   await recordLogouts(trx, noticesOf(result.sessions));
   return result;
 }

@@ -32,8 +32,13 @@ import { codePage, enrolPage, passkeyForm, recoveryCodesPage } from './views.ts'
 /** A sign-in whose first factor is proven and whose second is awaited, kept in the interaction (server side). */
 type Pending = { accountId: string; amr: Amr[]; enrolSecret?: string };
 const PENDING = 'tessera_signin';
-/** The WebAuthn challenge of the passkey button on this interaction's page (one at a time, replaced at each use). */
+/**
+ * The WebAuthn challenge of the passkey button on this interaction's page (one at a time, replaced
+ * at each page and spent at each answer), with its ceremony: a challenge drawn to sign in with a
+ * passkey never registers one, and the other way round.
+ */
 const CHALLENGE = 'tessera_webauthn';
+type Challenge = { challenge: string; ceremony: 'get' | 'create' };
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 type Result = Record<string, unknown>;
@@ -114,8 +119,22 @@ export function signInSteps({ provider, db, log, loginLimits, brand }: SignInDep
     } else {
       options = await authenticationOptions(rp, accountId ? await listPasskeys(db, accountId) : undefined);
     }
-    await save(ctx, interaction, { ...extra, [CHALLENGE]: options.challenge });
+    await save(ctx, interaction, { ...extra, [CHALLENGE]: { challenge: options.challenge, ceremony } satisfies Challenge });
     return options;
+  }
+
+  /** The page's challenge for this ceremony, spent now: each answers one response at most. */
+  async function spendChallenge(ctx: Context, interaction: Interaction, ceremony: Challenge['ceremony']): Promise<string | undefined> {
+    const stored = resultOf(interaction)[CHALLENGE] as Challenge | undefined;
+    if (!stored) return undefined;
+    await save(ctx, interaction, { [CHALLENGE]: undefined });
+    return stored.ceremony === ceremony ? stored.challenge : undefined;
+  }
+
+  /** Whether the user has a second factor already: then only that factor proves them, never a new one. */
+  async function hasFactor(accountId: string): Promise<boolean> {
+    const [totp, passkeys] = await Promise.all([findTotp(db, accountId), listPasskeys(db, accountId)]);
+    return Boolean(totp?.confirmed) || passkeys.length > 0;
   }
 
   /** The second step's page: the code and/or the passkey, or the enrolment when the user has no factor. */
@@ -123,7 +142,10 @@ export function signInSteps({ provider, db, log, loginLimits, brand }: SignInDep
     const needed = await neededAcr(interaction, pending.accountId);
     const [totp, passkeys] = await Promise.all([findTotp(db, pending.accountId), listPasskeys(db, pending.accountId)]);
     const base = { uid: interaction.uid, csrf: kit.csrfFor(interaction.uid), client, error: error?.text };
-    const codes = Boolean(totp?.confirmed) && needed !== ACR.phr;
+    // A user who has a factor proves it, whatever the request asks: a request for a passkey
+    // (urn:tessera:acr:phr) never lets a password alone add one. The code then gives mfa, lower
+    // than asked, as OpenID Connect allows for acr_values; an essential phr ends unmet.
+    const codes = Boolean(totp?.confirmed);
     ctx.type = 'html';
     if (codes || passkeys.length) {
       const passkey = passkeys.length ? { ceremony: 'get' as const, options: await passkeyOptions(ctx, interaction, 'get', pending.accountId), label: p.t.passkeyUse } : undefined;
@@ -213,8 +235,6 @@ export function signInSteps({ provider, db, log, loginLimits, brand }: SignInDep
         if (!kit.csrfValid(interaction.uid, form.csrf)) return kit.forbidden(ctx, p);
         const pending = pendingOf(interaction);
         if (interaction.prompt.name !== 'login' || !pending) return kit.forbidden(ctx, p);
-        // A code cannot give what a request for a passkey asks.
-        if ((await neededAcr(interaction, pending.accountId)) === ACR.phr) return kit.forbidden(ctx, p);
         const reserved = await reserve(ctx, pending.accountId, p);
         if (!('keys' in reserved)) return showSecondStep(ctx, interaction, client, p, pending, reserved);
         const input = form.code ?? '';
@@ -243,6 +263,8 @@ export function signInSteps({ provider, db, log, loginLimits, brand }: SignInDep
         if (!kit.csrfValid(interaction.uid, form.csrf)) return kit.forbidden(ctx, p);
         const pending = pendingOf(interaction);
         if (interaction.prompt.name !== 'login' || !pending?.enrolSecret) return kit.forbidden(ctx, p);
+        // Enrolment is for a user with no factor yet; one who has one proves it instead.
+        if (await hasFactor(pending.accountId)) return kit.forbidden(ctx, p);
         const reserved = await reserve(ctx, pending.accountId, p);
         if (!('keys' in reserved)) return showSecondStep(ctx, interaction, client, p, pending, reserved);
         const digits = normalizeTotp(form.code ?? '');
@@ -263,7 +285,7 @@ export function signInSteps({ provider, db, log, loginLimits, brand }: SignInDep
         const { interaction, client, p } = await kit.details(ctx);
         const form = await readForm(ctx, 64 * 1024);
         if (!kit.csrfValid(interaction.uid, form.csrf)) return kit.forbidden(ctx, p);
-        const challenge = resultOf(interaction)[CHALLENGE] as string | undefined;
+        const challenge = await spendChallenge(ctx, interaction, 'get');
         if (interaction.prompt.name !== 'login' || !challenge) return kit.forbidden(ctx, p);
         const pending = pendingOf(interaction);
         const response = parseResponse(form.response);
@@ -286,9 +308,10 @@ export function signInSteps({ provider, db, log, loginLimits, brand }: SignInDep
         const { interaction, client, p } = await kit.details(ctx);
         const form = await readForm(ctx, 64 * 1024);
         if (!kit.csrfValid(interaction.uid, form.csrf)) return kit.forbidden(ctx, p);
-        const challenge = resultOf(interaction)[CHALLENGE] as string | undefined;
+        const challenge = await spendChallenge(ctx, interaction, 'create');
         const pending = pendingOf(interaction);
-        if (interaction.prompt.name !== 'login' || !pending || !challenge) return kit.forbidden(ctx, p);
+        // Registering is the enrolment of a user with no factor yet, on the enrolment page's own challenge.
+        if (interaction.prompt.name !== 'login' || !pending || !challenge || (await hasFactor(pending.accountId))) return kit.forbidden(ctx, p);
         const credential = await verifyRegistration(rp, challenge, parseResponse(form.response));
         if (!credential || !(await addPasskey(db, { ...credential, user_id: pending.accountId, label: PASSKEY_LABEL }))) {
           log.info('passkey registration refused', { sub: pending.accountId });

@@ -173,3 +173,11 @@ export async function usePasskey(db: Database, id: string, counter: number): Pro
     .update({ counter, last_used_at: db.fn.now() });
   return n === 1;
 }
+
+/**
+ * Spends every link of the user not used yet: when the password is set (by any link, on /account,
+ * by an admin) or the user is signed out everywhere, an older link must not set it again.
+ */
+export async function spendResetLinks(db: Database | Knex, userId: string): Promise<void> {
+  await db('password_resets').where({ user_id: userId }).whereNull('used_at').update({ used_at: db.fn.now() });
+}
