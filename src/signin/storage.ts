@@ -173,3 +173,9 @@ export async function usePasskey(db: Database, id: string, counter: number): Pro
     .update({ counter, last_used_at: db.fn.now() });
   return n === 1;
 }
+
+/** A new name for one of the user's passkeys. False when the user has no such passkey. */
+export async function renamePasskey(db: Database, userId: string, passkeyId: string, label: string): Promise<boolean> {
+  if (!isUuid(userId) || !isUuid(passkeyId)) return false;
+  return (await db('signin_passkeys').where({ user_id: userId, id: passkeyId }).update({ label })) === 1;
+}
