@@ -166,7 +166,7 @@ ${factors.length
       (f) => html`<li><span>${f.kind === 'passkey' ? t.accountPasskey : t.accountAuthenticator}</span> <span class="when">${f.created_at.toISOString().slice(0, 10)}</span>
 <form method="post" action="/account/factors/remove"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="factor" value="${f.id}"><button type="submit" class="link">${t.accountRemove}</button></form>${f.kind === 'passkey'
         ? html`
-<form method="post" action="/account/passkeys/rename" class="rename"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="factor" value="${f.id}"><input name="label" value="${f.label}" aria-label="${t.accountPasskeyName}" maxlength="64" required> <button type="submit" class="link">${t.accountRename}</button></form>`
+<form method="post" action="/account/passkeys/rename" class="rename"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="factor" value="${f.id}"><input type="text" name="label" value="${f.label}" aria-label="${t.accountPasskeyName}" maxlength="64" required> <button type="submit" class="link">${t.accountRename}</button></form>`
         : ''}</li>`,
     )}</ul>
 <form method="post" action="/account/recovery-codes" class="who"><input type="hidden" name="csrf" value="${csrf}"><span>${t.accountCodesLeft.replace('{count}', String(codesLeft))}</span> <button type="submit" class="link">${t.accountNewCodes}</button></form>`
