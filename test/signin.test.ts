@@ -319,6 +319,7 @@ test('passkeys: added during sign-in, then a second factor and a sign-in of thei
   // After a password, the passkey is the second factor; an essential mfa is met exactly as asked.
   await context.clearCookies();
   flow = await signInWith({ claims: JSON.stringify({ id_token: { acr: { essential: true, value: MFA } } }) }, 'password');
+  await page.getByRole('heading', { name: 'Use your passkey' }).waitFor();
   await page.getByRole('button', { name: 'Use your passkey' }).click();
   claims = await claimsOf(flow);
   assert.equal(claims.acr, MFA);

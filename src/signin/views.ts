@@ -47,8 +47,8 @@ export function codePage(p: PageContext, v: Step & { codes: boolean; passkey?: P
   const { t } = p;
   return page(
     p,
-    t.codeTitle,
-    html`${heading(p, v.client, t.codeTitle, v.codes ? t.codeLead : t.passkeyLead)}
+    v.codes ? t.codeTitle : t.passkeyUse,
+    html`${heading(p, v.client, v.codes ? t.codeTitle : t.passkeyUse, v.codes ? t.codeLead : t.passkeyLead)}
 ${errorLine(v.error)}
 ${v.codes
   ? html`<form method="post" action="/interaction/${v.uid}/code" autocomplete="off">
