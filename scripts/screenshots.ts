@@ -1,7 +1,9 @@
 /**
  * `npm run screenshots`: walks the sign-in pages in Chromium (sign-in, wrong password, organization
  * choice, consent in English and French, and the second factor: setting up an authenticator, the
- * recovery codes, the code after the password) against a throwaway server, and saves each page at desktop
+ * recovery codes, the code after the password; a forgotten password, /account with a passkey added
+ * there, the email verification page, the passkey as second step) against a throwaway server (its
+ * mail received here by smtp-server), and saves each page at desktop
  * (1280 wide) and phone (390 wide) widths into docs/screenshots/. Logos are drawn here, not fetched.
  */
 import { mkdirSync } from 'node:fs';
@@ -13,6 +15,8 @@ import { aClient, aUser, authorizationRequest, relyingParty, REDIRECT_URI, uniqu
 import { createOrganization, putMembership } from '../src/storage/organizations.ts';
 import { createResourceServer } from '../src/storage/resource-servers.ts';
 import { generate } from 'otplib';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
 
 const OUT = path.resolve(import.meta.dirname, '../docs/screenshots');
 const BRAND_LOGO = 'https://brand.example/logo.svg';
@@ -56,7 +60,31 @@ async function newPage(browser: Browser, viewport: { width: number; height: numb
 async function main() {
   if (withoutChromium) throw new Error(withoutChromium);
   mkdirSync(OUT, { recursive: true });
-  const server = await startTestServer({ TESSERA_BRAND_NAME: 'Acme', TESSERA_BRAND_LOGO_URL: BRAND_LOGO, TESSERA_BRAND_ACCENT: '#0f766e' });
+  // Mail (reset and verification links) is received here; each link is taken from the latest mail.
+  const mails: string[] = [];
+  let arrived: (() => void) | undefined;
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    onData(stream, _session, done) {
+      let raw = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (d: string) => (raw += d));
+      stream.on('end', () => (mails.push(raw), arrived?.(), done()));
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  const mailLink = async (count: number, route: string) => {
+    while (mails.length < count) await new Promise<void>((resolve) => (arrived = resolve));
+    return mails[count - 1]!.replace(/=\r?\n/g, '').replace(/=3D/g, '=').match(new RegExp(`https?://\\S+/${route}\\?token=[A-Za-z0-9_-]+`))![0];
+  };
+  const server = await startTestServer({
+    TESSERA_BRAND_NAME: 'Acme',
+    TESSERA_BRAND_LOGO_URL: BRAND_LOGO,
+    TESSERA_BRAND_ACCENT: '#0f766e',
+    TESSERA_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+    TESSERA_MAIL_FROM: 'Acme <id@acme.example>',
+  });
   const browser = await launchChromium();
   try {
     const { user, config, scope, resource } = await setUp(server);
@@ -123,10 +151,69 @@ async function main() {
       await again.getByRole('heading', { name: 'Enter your code' }).waitFor();
       await shoot(again, '9-code', width);
       await again.context().close();
+
+      // A forgotten password: the form, then the page its mailed link opens.
+      const carol = await aUser(server.db, PASSWORD, { username: unique('carol'), name: 'Carol Diaz', email: `${unique('carol')}@acme.example`, email_verified: false });
+      const plain = await aClient(server.db, { client_name: 'Wiki', first_party: true, logo_uri: APP_LOGO });
+      const plainConfig = await relyingParty(server.issuer, plain.client_id, plain.client_secret);
+      const forgot = await newPage(browser, WIDTHS[width], 'en-US');
+      await forgot.goto((await authorizationRequest(plainConfig, { scope: 'openid' })).url);
+      await forgot.getByRole('link', { name: 'Forgot your password?' }).click();
+      await forgot.getByRole('heading', { name: 'Reset your password' }).waitFor();
+      await shoot(forgot, '10-forgot-password', width);
+      await forgot.getByLabel('Username or email address').fill(carol.username);
+      const sent = mails.length + 1;
+      await forgot.getByRole('button', { name: 'Send the link' }).click();
+      await forgot.goto(await mailLink(sent, 'reset'));
+      await forgot.getByLabel('New password', { exact: true }).waitFor();
+      await shoot(forgot, '11-reset-password', width);
+      await forgot.context().close();
+
+      // /account, signed in with the password: a passkey added there (Chrome DevTools' virtual
+      // authenticator), then the page; the email verification its Confirm link mails.
+      const acct = await newPage(browser, WIDTHS[width], 'en-US');
+      const cdp = await acct.context().newCDPSession(acct);
+      await cdp.send('WebAuthn.enable');
+      await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      });
+      await acct.goto((await authorizationRequest(plainConfig, { scope: 'openid' })).url);
+      await acct.getByLabel('Username').fill(carol.username);
+      await acct.getByLabel('Password').fill(PASSWORD);
+      await acct.getByRole('button', { name: 'Sign in' }).click();
+      await acct.waitForURL(`${REDIRECT_URI}**`);
+      await acct.goto(`${server.issuer}/account`);
+      await acct.getByRole('button', { name: 'Add a passkey' }).click();
+      await acct.getByRole('heading', { name: 'Add a passkey' }).waitFor();
+      await shoot(acct, '13-account-add-passkey', width);
+      await acct.getByRole('button', { name: 'Add a passkey' }).click();
+      await acct.getByRole('button', { name: 'Continue' }).click();
+      await acct.getByRole('textbox', { name: 'Name' }).fill('Work laptop');
+      await acct.getByRole('button', { name: 'Rename' }).click();
+      await acct.getByRole('status').waitFor();
+      await shoot(acct, '12-account', width);
+      const verification = mails.length + 1;
+      await acct.getByRole('button', { name: 'Confirm' }).click();
+      await acct.goto(await mailLink(verification, 'verify-email'));
+      await acct.getByRole('heading', { name: 'Verify your email address' }).waitFor();
+      await shoot(acct, '14-verify-email', width);
+
+      // Signed out, the passkey: alone from the sign-in page, or as the second step after the password.
+      await acct.context().clearCookies();
+      await acct.goto((await authorizationRequest(plainConfig, { scope: 'openid' })).url);
+      await acct.getByRole('button', { name: 'Use a passkey' }).waitFor();
+      await shoot(acct, '15-passkey-sign-in', width);
+      await acct.getByLabel('Username').fill(carol.username);
+      await acct.getByLabel('Password').fill(PASSWORD);
+      await acct.getByRole('button', { name: 'Sign in' }).click();
+      await acct.getByRole('button', { name: 'Use your passkey' }).waitFor();
+      await shoot(acct, '16-passkey-second-step', width);
+      await acct.context().close();
     }
   } finally {
     await browser.close();
     await server.stop();
+    smtp.close();
   }
 }
 

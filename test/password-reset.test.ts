@@ -191,3 +191,43 @@ test('email verification: an operator or the user asks for a link; confirming it
   assert.equal((await agent.submit(secondPage.url, secondPage.body!, /action="\/verify-email"/, {}, server.issuer)).res!.status, 410);
   assert.equal(await verified(), false);
 });
+
+test('a changed email address is not verified: the admin API and the CLI reset email_verified unless the change sets it', async () => {
+  const { api } = await adminApi(server);
+  const user = await aUser(server.db);
+  const verified = () => server.db('users').where({ id: user.id }).first('email', 'email_verified');
+  const address = () => `${unique('mail')}@example.test`;
+  await server.db('users').where({ id: user.id }).update({ email: 'first@example.test', email_verified: true });
+
+  // Another field, or the same address again, keeps the proof.
+  assert.equal((await api('PATCH', `/users/${user.id}`, { body: { name: 'Renamed' } })).json.email_verified, true);
+  assert.equal((await api('PATCH', `/users/${user.id}`, { body: { email: 'first@example.test' } })).json.email_verified, true);
+  // A new address: false, in the answer and stored.
+  const moved = address();
+  const changed = await api('PATCH', `/users/${user.id}`, { body: { email: moved } });
+  assert.equal(changed.status, 200);
+  assert.equal(changed.json.email_verified, false);
+  assert.deepEqual(await verified(), { email: moved, email_verified: false });
+  // Set in the same request, it is what the request says.
+  const vouched = address();
+  assert.equal((await api('PATCH', `/users/${user.id}`, { body: { email: vouched, email_verified: true } })).json.email_verified, true);
+  // A bad address is refused and changes nothing.
+  assert.equal((await api('PATCH', `/users/${user.id}`, { body: { email: 'not an address' } })).status, 422);
+  assert.deepEqual(await verified(), { email: vouched, email_verified: true });
+
+  const db = server.settings.database;
+  const env: Record<string, string> = 'url' in db ? { DATABASE_URL: db.url } : { TESSERA_DATA_DIR: db.dataDir };
+  const byCli = address();
+  const cli = await runCli(['user', 'email', '--user', user.username, '--email', byCli], env);
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.equal(JSON.parse(cli.stdout).email_verified, false);
+  assert.match(cli.stderr, /"action":"user.update"/);
+  assert.deepEqual(await verified(), { email: byCli, email_verified: false });
+  const bad = await runCli(['user', 'email', '--user', user.username, '--email', 'not an address'], env);
+  assert.notEqual(bad.code, 0);
+  assert.deepEqual(await verified(), { email: byCli, email_verified: false });
+  const vouchedByCli = address();
+  const cliVerified = await runCli(['user', 'email', '--user', user.username, '--email', vouchedByCli, '--email-verified'], env);
+  assert.equal(cliVerified.code, 0, cliVerified.stderr);
+  assert.deepEqual(await verified(), { email: vouchedByCli, email_verified: true });
+});

@@ -319,6 +319,7 @@ test('passkeys: added during sign-in, then a second factor and a sign-in of thei
   // After a password, the passkey is the second factor; an essential mfa is met exactly as asked.
   await context.clearCookies();
   flow = await signInWith({ claims: JSON.stringify({ id_token: { acr: { essential: true, value: MFA } } }) }, 'password');
+  await page.getByRole('heading', { name: 'Use your passkey' }).waitFor();
   await page.getByRole('button', { name: 'Use your passkey' }).click();
   claims = await claimsOf(flow);
   assert.equal(claims.acr, MFA);
@@ -334,6 +335,32 @@ test('passkeys: added during sign-in, then a second factor and a sign-in of thei
   await page.getByRole('button', { name: 'Use a passkey' }).click();
   assert.equal((await answer).status(), 401);
   await page.getByRole('alert').filter({ hasText: 'The passkey was not accepted' }).waitFor();
+
+  // On /account, outside a sign-in: a recent password sign-in adds a passkey, renames it, and it signs in.
+  flow = await signInWith({}, 'password');
+  await claimsOf(flow);
+  await page.goto(`${server.issuer}/account`);
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await page.getByRole('heading', { name: 'Add a passkey' }).waitFor();
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  const [added] = await server.db('signin_passkeys').where({ user_id: user.id });
+  assert.ok(added && added.id !== stored[0].id);
+  const name = page.getByRole('textbox', { name: 'Name' });
+  await name.fill('   ');
+  await page.getByRole('button', { name: 'Rename' }).click();
+  await page.getByRole('alert').filter({ hasText: 'A name has 1 to 64 characters' }).waitFor();
+  assert.equal((await server.db('signin_passkeys').where({ id: added.id }).first()).label, 'Passkey', 'a blank name changes nothing');
+  await name.fill('Work laptop');
+  await page.getByRole('button', { name: 'Rename' }).click();
+  await page.getByRole('status').filter({ hasText: 'Renamed.' }).waitFor();
+  assert.equal(await name.inputValue(), 'Work laptop');
+  assert.equal((await server.db('signin_passkeys').where({ id: added.id }).first()).label, 'Work laptop');
+  await context.clearCookies();
+  claims = await claimsOf(await signInWith({}, 'passkey'));
+  assert.equal(claims.sub, user.id);
+  assert.equal(claims.acr, 'urn:tessera:acr:phr');
   await context.close();
 });
 
@@ -375,6 +402,54 @@ test('/account: the signed-in user sees sessions and factors, removes a factor, 
   const removed = await a.agent.submit(page.url, page.body!, /\/account\/factors\/remove"/, {}, server.issuer);
   assert.equal(removed.res!.status, 200);
   assert.equal((await server.db('signin_factors').where({ user_id: user.id })).length, 0);
+
+  // Adding an authenticator app needs a recent sign-in: 20 minutes on, the current password too.
+  await server.db('oidc_payloads').where({ model: 'Session' }).andWhereRaw("payload->>'accountId' = ?", [user.id])
+    .update({ payload: server.db.raw("jsonb_set(payload, '{loginTs}', to_jsonb(?::bigint))", [now() - 20 * 60]) });
+  page = await a.agent.follow(account, server.issuer);
+  assert.match(page.body!, /You signed in more than 15 minutes ago/);
+  const startEnrol = (fields: Record<string, string>) =>
+    a.agent.follow(`${server.issuer}/account/authenticator/new`, server.issuer, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: page.body!.match(/name="csrf" value="([^"]+)"/)![1]!, ...fields }).toString(),
+    });
+  assert.equal((await startEnrol({})).res!.status, 401, 'no password, no enrolment');
+  assert.equal((await startEnrol({ current: 'wrong' })).res!.status, 401);
+  assert.equal((await startEnrol({ current: 'correct horse battery', csrf: 'forged' })).res!.status, 403);
+  let enrol = await startEnrol({ current: 'correct horse battery' });
+  assert.equal(enrol.res!.status, 200);
+  assert.match(enrol.body!, /<div class="qr"[^>]*><svg/);
+  const secret = enrol.body!.match(/id="totp-secret">([^<]+)</)![1]!.replace(/\s+/g, '');
+  const confirm = (body: string, fields: Record<string, string>) => a.agent.submit(enrol.url, body, /\/account\/authenticator"/, fields, server.issuer);
+  // A wrong code, or a secret other than the one the server drew, stores nothing.
+  const rightCode = await codeAt(secret, now());
+  enrol = await confirm(enrol.body!, { code: rightCode === '000000' ? '111111' : '000000' });
+  assert.equal(enrol.res!.status, 400);
+  assert.equal((await confirm(enrol.body!, { code: rightCode, secret: newTotpSecret() })).res!.status, 403);
+  assert.equal((await server.db('signin_factors').where({ user_id: user.id })).length, 0);
+  const added = await confirm(enrol.body!, { code: rightCode });
+  assert.equal(added.res!.status, 200);
+  assert.equal(added.body!.match(/<li>[a-z2-7]{5}-[a-z2-7]{5}<\/li>/g)?.length, 10, 'the first factor comes with recovery codes');
+  assert.equal((await server.db('signin_factors').where({ user_id: user.id }).whereNotNull('confirmed_at')).length, 1);
+  page = await a.agent.follow(account, server.issuer);
+  assert.doesNotMatch(page.body!, /authenticator\/new/, 'one authenticator per user');
+
+  // Signing out the other browser from this one: its session and its refresh token end; this one stays.
+  assert.equal(page.body!.match(/action="\/account\/sessions\/end"/g)?.length, 1, 'only the other session has Sign out');
+  const sessionIds = (await server.db('oidc_payloads').where({ model: 'Session' }).andWhereRaw("payload->>'accountId' = ?", [user.id]).select('id')).map((r) => r.id as string);
+  assert.equal(sessionIds.length, 2);
+  assert.ok(sessionIds.every((id) => !page.body!.includes(id)), 'no session id (a cookie value) on the page');
+  const forged = await a.agent.submit(page.url, page.body!, /\/account\/sessions\/end"/, { session: 'not-a-session' }, server.issuer);
+  assert.equal(forged.res!.status, 404);
+  assert.equal((await b.agent.follow(account, server.issuer)).res!.status, 200, 'a forged reference ends nothing');
+  const ended = await a.agent.submit(page.url, page.body!, /\/account\/sessions\/end"/, {}, server.issuer);
+  assert.equal(ended.res!.status, 200);
+  assert.equal((await b.agent.follow(account, server.issuer)).res!.status, 401);
+  await assert.rejects(oidc.refreshTokenGrant(config, b.tokens.refresh_token!), (err: { error?: string }) => err.error === 'invalid_grant');
+  assert.equal((await a.agent.follow(account, server.issuer)).res!.status, 200);
+  const refreshed = await oidc.refreshTokenGrant(config, a.tokens.refresh_token!);
+  if (refreshed.refresh_token) (a.tokens as { refresh_token?: string }).refresh_token = refreshed.refresh_token;
 
   // The password: a forged form, a wrong current password and a mismatch change nothing.
   page = await a.agent.follow(account, server.issuer);

@@ -186,6 +186,28 @@ export const commands: Command[] = [
     },
   },
   {
+    path: ['user', 'email'],
+    summary: "change a user's email address; it counts as not verified unless --email-verified says it is",
+    usage: 'tessera user email --user <id or username> --email <address> [--email-verified]',
+    options: {
+      user: { type: 'string', value: '<username|id>', required: true, description: 'the user, by username or id' },
+      email: { type: 'string', value: '<address>', required: true, description: 'the new email address' },
+      'email-verified': { type: 'boolean', description: 'mark the new address as verified (without it, email_verified becomes false when the address changes)' },
+    },
+    async run(v, _p, io) {
+      const [ref, email] = [required(v, 'user'), required(v, 'email')];
+      const user = await withDatabase(io, async (db, hashPassword) => {
+        const found = await resolveUser(db, ref);
+        const patch = { email, ...(v['email-verified'] === true ? { email_verified: true } : {}) };
+        const updated = (await updateUser(db, found.id, patch, hashPassword))!;
+        cliAudit(io, 'user.update', { user_id: found.id, fields: Object.keys(patch) });
+        return updated;
+      });
+      io.out(json({ id: user.id, username: user.username, email: user.email, email_verified: user.email_verified }));
+      return 0;
+    },
+  },
+  {
     path: ['user', 'factors', 'list'],
     summary: "list a user's second factors (never their secrets) and how many recovery codes are left",
     usage: 'tessera user factors list --user <id or username>',

@@ -181,3 +181,9 @@ export async function usePasskey(db: Database, id: string, counter: number): Pro
 export async function spendResetLinks(db: Database | Knex, userId: string): Promise<void> {
   await db('password_resets').where({ user_id: userId }).whereNull('used_at').update({ used_at: db.fn.now() });
 }
+
+/** A new name for one of the user's passkeys. False when the user has no such passkey. */
+export async function renamePasskey(db: Database, userId: string, passkeyId: string, label: string): Promise<boolean> {
+  if (!isUuid(userId) || !isUuid(passkeyId)) return false;
+  return (await db('signin_passkeys').where({ user_id: userId, id: passkeyId }).update({ label })) === 1;
+}

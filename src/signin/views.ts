@@ -11,8 +11,13 @@ const errorLine = (error?: string) => (error ? html`<p class="error" role="alert
 
 /** A form the pages' script completes with the browser's WebAuthn answer; hidden where the browser cannot. */
 export function passkeyForm(p: PageContext, uid: string, csrf: string, action: 'passkey' | 'passkey-register', button: PasskeyButton): SafeHtml {
-  return html`<form method="post" action="/interaction/${uid}/${action}" class="passkey">
-  <input type="hidden" name="csrf" value="${csrf}">
+  return passkeyFormTo(p, `/interaction/${uid}/${action}`, { csrf }, button);
+}
+
+/** The same form posting to `action` with these hidden fields (the sign-in pages' and /account's). */
+export function passkeyFormTo(p: PageContext, action: string, hidden: Record<string, string>, button: PasskeyButton): SafeHtml {
+  return html`<form method="post" action="${action}" class="passkey">
+  ${Object.entries(hidden).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
   <input type="hidden" name="response" value="">
   <button type="submit" class="secondary" data-webauthn="${button.ceremony}" data-options="${JSON.stringify(button.options)}" hidden>${button.label}</button>
   <p class="error passkey-error" role="alert" hidden>${p.t.passkeyFailed}</p>
@@ -20,13 +25,30 @@ export function passkeyForm(p: PageContext, uid: string, csrf: string, action: '
 <script src="/assets/passkey.js" defer></script>`;
 }
 
+/**
+ * The authenticator app's enrolment: the QR code (an SVG drawn on the server by the qrcode package
+ * from the otpauth URI only), the key for typing, and the first code, which confirms it. Posted to
+ * `action` with these hidden fields: during a sign-in and on /account alike.
+ */
+export function totpEnrolForm(p: PageContext, action: string, hidden: Record<string, string>, totp: { qrSvg: string; secret: string }): SafeHtml {
+  const { t } = p;
+  return html`<div class="qr" role="img" aria-label="${t.enrolQrLabel}">${new SafeHtml(totp.qrSvg)}</div>
+<p>${t.enrolKeyLabel} <span class="secret" id="totp-secret">${totp.secret.replace(/(.{4})(?=.)/g, '$1 ')}</span></p>
+<form method="post" action="${action}" autocomplete="off">
+  ${Object.entries(hidden).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
+  <label for="code">${t.enrolCodeLabel}</label>
+  <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="16" required autofocus>
+  <button type="submit">${t.confirmButton}</button>
+</form>`;
+}
+
 /** The second step: a code from the authenticator app or a recovery code, and/or the user's passkey. */
 export function codePage(p: PageContext, v: Step & { codes: boolean; passkey?: PasskeyButton }): string {
   const { t } = p;
   return page(
     p,
-    t.codeTitle,
-    html`${heading(p, v.client, t.codeTitle, v.codes ? t.codeLead : t.passkeyLead)}
+    v.codes ? t.codeTitle : t.passkeyUse,
+    html`${heading(p, v.client, v.codes ? t.codeTitle : t.passkeyUse, v.codes ? t.codeLead : t.passkeyLead)}
 ${errorLine(v.error)}
 ${v.codes
   ? html`<form method="post" action="/interaction/${v.uid}/code" autocomplete="off">
@@ -54,16 +76,7 @@ export function enrolPage(p: PageContext, v: Step & { totp?: { qrSvg: string; se
     t.enrolTitle,
     html`${heading(p, v.client, v.totp ? t.enrolTitle : t.passkeyCreate, v.totp ? t.enrolLead : t.passkeyLead)}
 ${errorLine(v.error)}
-${v.totp
-  ? html`<div class="qr" role="img" aria-label="${t.enrolQrLabel}">${new SafeHtml(v.totp.qrSvg)}</div>
-<p>${t.enrolKeyLabel} <span class="secret" id="totp-secret">${v.totp.secret.replace(/(.{4})(?=.)/g, '$1 ')}</span></p>
-<form method="post" action="/interaction/${v.uid}/enrol" autocomplete="off">
-  <input type="hidden" name="csrf" value="${v.csrf}">
-  <label for="code">${t.enrolCodeLabel}</label>
-  <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" maxlength="16" required autofocus>
-  <button type="submit">${t.confirmButton}</button>
-</form>`
-  : ''}
+${v.totp ? totpEnrolForm(p, `/interaction/${v.uid}/enrol`, { csrf: v.csrf }, v.totp) : ''}
 ${passkeyForm(p, v.uid, v.csrf, 'passkey-register', v.passkey)}
 ${abortForm(v.uid, v.csrf, t.cancel)}
 ${appLinks(p, v.client)}`,

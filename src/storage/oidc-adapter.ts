@@ -176,3 +176,26 @@ export async function revokeAccountSessions(db: Database, accountId: string, kee
   const row = rows[0]!;
   return { revoked: Number(row.revoked), sessions: typeof row.sessions === 'string' ? JSON.parse(row.sessions) : row.sessions };
 }
+
+/**
+ * One browser session of the account ended (its user signed it out from /account): the session,
+ * the grants made in it and their tokens. Answers the session as it was (for back-channel logout),
+ * or undefined when the account has no such session. `db` may be a transaction.
+ */
+export async function revokeOneSession(db: Database, accountId: string, sessionId: string): Promise<EndedSession | undefined> {
+  const [row] = (await db('oidc_payloads').where({ model: 'Session', id: sessionId }).andWhereRaw("payload->>'accountId' = ?", [accountId]).delete().returning('payload')) as Array<{
+    payload: EndedSession | string;
+  }>;
+  if (!row) return undefined;
+  const session = typeof row.payload === 'string' ? (JSON.parse(row.payload) as EndedSession) : row.payload;
+  const grants = Object.values(session.authorizations ?? {})
+    .map((a) => a.grantId)
+    .filter((g): g is string => typeof g === 'string');
+  if (grants.length) {
+    await db('oidc_payloads')
+      .whereIn('grant_id', grants)
+      .orWhere((q) => q.where({ model: 'Grant' }).whereIn('id', grants))
+      .delete();
+  }
+  return session;
+}

@@ -75,6 +75,11 @@ export async function updateUser(db: Database, id: string, patch: UserPatch, has
   if (rest.username !== undefined) values.username_key = usernameKey(rest.username);
   if (claims !== undefined) values.claims = JSON.stringify(claims);
   if (password !== undefined) values.password_hash = await hashPassword(password);
+  // A new address is not verified by the old one's proof: email_verified goes back to false unless
+  // this change sets it. The same address again keeps it.
+  if (rest.email !== undefined && rest.email_verified === undefined) {
+    values.email_verified = db.raw('case when email is not distinct from ? then email_verified else false end', [rest.email]);
+  }
   try {
     const [row] = await db('users').where({ id }).update(values).returning(USER_COLUMNS);
     return row as User | undefined;

@@ -88,6 +88,22 @@ export interface Messages {
   accountWrongPassword: string;
   accountPasswordChanged: string;
   accountFactorRemoved: string;
+  accountAddAuthenticator: string;
+  accountAddPasskey: string;
+  accountAddLead: string;
+  accountPasskeyLead: string;
+  /** {minutes}: how recent a sign-in must be to add a factor without the password. */
+  accountStale: string;
+  accountExpired: string;
+  accountHasAuthenticator: string;
+  accountFactorAdded: string;
+  accountBack: string;
+  accountPasskeyName: string;
+  accountRename: string;
+  accountBadName: string;
+  accountRenamed: string;
+  accountSignOut: string;
+  accountSessionEnded: string;
   /** Email verification. */
   verifyTitle: string;
   /** {email} */
