@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { formTokens } from '../http/form-token.ts';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
@@ -33,12 +33,9 @@ type Deps = { provider: Provider; db: Database; log: Logger; metrics: Metrics; c
  */
 export function interactionRoutes({ provider, db, log, metrics, csrfKey, passwords, loginLimits, brand, reset }: Deps): Router {
   const router = new Router({ prefix: '/interaction' });
-  const csrfFor = (uid: string) => createHmac('sha256', csrfKey).update(`interaction:${uid}`).digest('base64url');
-  const csrfValid = (uid: string, token: string | undefined) => {
-    const expected = Buffer.from(csrfFor(uid));
-    const actual = Buffer.from(token ?? '');
-    return actual.length === expected.length && timingSafeEqual(actual, expected);
-  };
+  const csrf = formTokens(csrfKey, 'interaction');
+  const csrfFor = (uid: string) => csrf.make(uid);
+  const csrfValid = (uid: string, token: string | undefined) => csrf.valid(token, uid);
   const devices = deviceCookies(csrfKey);
   // The second step after the password, and step-up (src/signin/).
   const steps = signInSteps({ provider, db, log, loginLimits, brand });

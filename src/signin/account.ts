@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { formTokens } from '../http/form-token.ts';
 import { signOutInTransaction } from '../oidc/backchannel-logout.ts';
 import { CREDENTIAL_CHANGE, recordOnly } from '../signals/index.ts';
 import Router from '@koa/router';
@@ -55,24 +55,19 @@ export type AccountDeps = { provider: Provider; db: Database; log: Logger; brand
  */
 export function accountRoutes({ provider, db, log, brand, csrfKey, passwords, loginLimits, mailer }: AccountDeps): Router {
   const router = new Router({ prefix: '/account' });
-  const csrfFor = (sessionId: string) => createHmac('sha256', csrfKey).update(`account:${sessionId}`).digest('base64url');
-  const csrfValid = (sessionId: string, token: string | undefined) => {
-    const a = Buffer.from(csrfFor(sessionId));
-    const b = Buffer.from(token ?? '');
-    return a.length === b.length && timingSafeEqual(a, b);
-  };
+  const csrf = formTokens(csrfKey, 'account');
+  const csrfFor = (sessionId: string) => csrf.make(sessionId);
+  const csrfValid = (sessionId: string, token: string | undefined) => csrf.valid(token, sessionId);
   const rp = relyingPartyOf(provider.issuer, brand.name);
   /** A value the server drew for this session (an enrolment's secret or challenge) and when, signed, so the next post can prove it. */
-  const sign = (kind: string, sessionId: string, ...parts: string[]) => createHmac('sha256', csrfKey).update(`account-${kind}:${sessionId}:${parts.join(':')}`).digest('base64url');
+  const sign = (kind: string, sessionId: string, ...parts: string[]) => formTokens(csrfKey, `account-${kind}`).make(sessionId, ...parts);
   const signedValid = (kind: string, sessionId: string, form: Record<string, string | undefined>, value: string | undefined) => {
     const issued = Number(form.issued);
     if (!value || !Number.isInteger(issued) || issued > nowS() || nowS() - issued > ENROL_TTL_S) return false;
-    const a = Buffer.from(sign(kind, sessionId, value, String(issued)));
-    const b = Buffer.from(form.token ?? '');
-    return a.length === b.length && timingSafeEqual(a, b);
+    return formTokens(csrfKey, `account-${kind}`).valid(form.token, sessionId, value, String(issued));
   };
   /** Other sessions are named on the page by a reference, not their id (which is the session cookie's value). */
-  const sessionRef = (sessionId: string) => createHmac('sha256', csrfKey).update(`account-session:${sessionId}`).digest('base64url').slice(0, 22);
+  const sessionRef = (sessionId: string) => formTokens(csrfKey, 'account-session').make(sessionId).slice(0, 22);
 
   router.use(async (ctx, next) => {
     ctx.set('cache-control', 'no-store');

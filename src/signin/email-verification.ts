@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { formTokens } from '../http/form-token.ts';
+import { createHash, randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Database } from '../db/connect.ts';
@@ -45,7 +46,8 @@ export type VerificationDeps = { db: Database; log: Logger; brand: Brand; csrfKe
 /** `/verify-email?token=…`: a page with one button (a mail scanner's visit changes nothing); its post verifies the address. */
 export function emailVerificationRoutes({ db, log, brand, csrfKey }: VerificationDeps): Router {
   const router = new Router({ prefix: '/verify-email' });
-  const formToken = (token: string) => createHmac('sha256', csrfKey).update(`verify:${token}`).digest('base64url');
+  const forms = formTokens(csrfKey, 'verify');
+  const formToken = (token: string) => forms.make(token);
   const card = (p: PageContext, body: unknown) => page(p, p.t.verifyTitle, html`<h1>${p.t.verifyTitle}</h1>${body}`);
   const invalid = (ctx: Context, p: PageContext) => {
     ctx.status = 410;
@@ -78,9 +80,7 @@ export function emailVerificationRoutes({ db, log, brand, csrfKey }: Verificatio
     const p = requestPageContext(brand, ctx);
     const form = await readForm(ctx);
     const token = form.token ?? '';
-    const expected = Buffer.from(formToken(token));
-    const sent = Buffer.from(form.csrf ?? '');
-    if (expected.length !== sent.length || !timingSafeEqual(expected, sent)) {
+    if (!forms.valid(form.csrf, token)) {
       ctx.status = 403;
       ctx.type = 'html';
       ctx.body = card(p, html`<p role="alert">${p.t.refusedMessage}</p>`);

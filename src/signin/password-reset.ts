@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { formTokens } from '../http/form-token.ts';
+import { createHash, randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import nodemailer from 'nodemailer';
@@ -68,12 +69,9 @@ export type ResetDeps = { db: Database; log: Logger; brand: Brand; issuer: strin
  * user's sessions and refresh tokens.
  */
 export function passwordReset({ db, log, brand, issuer, csrfKey, passwords, mailer, loginLimits }: ResetDeps) {
-  const formToken = (token: string) => createHmac('sha256', csrfKey).update(`reset:${token}`).digest('base64url');
-  const formTokenValid = (token: string, sent: string | undefined) => {
-    const a = Buffer.from(formToken(token));
-    const b = Buffer.from(sent ?? '');
-    return a.length === b.length && timingSafeEqual(a, b);
-  };
+  const forms = formTokens(csrfKey, 'reset');
+  const formToken = (token: string) => forms.make(token);
+  const formTokenValid = (token: string, sent: string | undefined) => forms.valid(sent, token);
 
   /** Sends a link to each enabled account with that username or email address (never says whether there was one). */
   async function sendLinks(p: PageContext, input: string) {
