@@ -2,7 +2,8 @@
  * The user's own sign-in changes reach their apps as Shared Signals (issue 14 with issue 18): a
  * password reset through the link is a credential-change and a session-revoked initiated by the
  * user, in the transaction of the change; removing the user's second factors is a credential-change
- * of kind `app` (an authenticator) per removal.
+ * of kind `app` (an authenticator) per removal; signing out another browser from /account is a
+ * session-revoked to that session's apps.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,4 +59,15 @@ test('a password reset by link and removed factors reach the apps the user signe
   assert.equal((await suite.api('DELETE', `/users/${user.id}/factors`)).status, 200);
   const removed = await next();
   assert.deepEqual([removed.type, removed.event], [CREDENTIAL_CHANGE, { credential_type: 'app', change_type: 'delete' }]);
+
+  // Signed in on two browsers; on the second, the user signs the first out from /account.
+  const first = new UserAgent();
+  const second = new UserAgent();
+  await signInTo(suite.server.issuer, client, user.username, 'a new long password', 'openid', first);
+  await signInTo(suite.server.issuer, client, user.username, 'a new long password', 'openid', second);
+  const account = await second.follow(`${suite.server.issuer}/account`, suite.server.issuer);
+  const ended = await second.submit(account.url, account.body!, /action="\/account\/sessions\/end"/, {}, suite.server.issuer);
+  assert.equal(ended.res!.status, 200);
+  const revoked = await next();
+  assert.deepEqual([revoked.type, revoked.event], [SESSION_REVOKED, { initiating_entity: 'user', reason_user: { en: 'signed out from the account page' } }]);
 });

@@ -1,6 +1,6 @@
 import { formTokens } from '../http/form-token.ts';
 import { signOutInTransaction } from '../oidc/backchannel-logout.ts';
-import { CREDENTIAL_CHANGE, recordOnly } from '../signals/index.ts';
+import { CREDENTIAL_CHANGE, SESSION_REVOKED, recordOnly } from '../signals/index.ts';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
@@ -368,7 +368,11 @@ ${factors.length
       target &&
       (await db.transaction(async (trx) => {
         const session = await revokeOneSession(trx, who.user.id, target.id);
-        if (session) await recordLogouts(trx, noticesOf([session]));
+        if (session) {
+          await recordLogouts(trx, noticesOf([session]));
+          // Its apps hear it as Shared Signals too (src/signals/), as for every other sign-out.
+          await recordOnly.forClients(trx, SESSION_REVOKED, who.user.id, Object.keys(session.authorizations ?? {}), { initiating_entity: 'user', reason_user: { en: 'signed out from the account page' } });
+        }
         return session;
       }));
     if (!ended) return show(ctx, p, who, { status: 404, text: p.t.refusedMessage, error: true });
