@@ -12,15 +12,18 @@ import { requireScope } from './auth.ts';
 import { audit } from './audit.ts';
 import { pageAnswer, PageQuery, readQuery, requestedPage } from './paging.ts';
 
+/** The user an admin path names, or the 404 every admin route about a user answers. */
+export async function userOr404(db: Database, id: string) {
+  const user = await findUserById(db, id);
+  if (!user) throw new Problem(404, 'Not found', `no user ${id}`);
+  return user;
+}
+
 /** Users (SPEC 8). `id` is the `sub` of their tokens. Passwords are write-only. */
 export function usersRoutes(db: Database, passwords: Passwords, signOut: SignOut, signals: Signals): Router {
   const router = new Router();
   const admin = requireScope('admin');
-  const found = async (id: string) => {
-    const user = await findUserById(db, id);
-    if (!user) throw new Problem(404, 'Not found', `no user ${id}`);
-    return user;
-  };
+  const found = (id: string) => userOr404(db, id);
 
   router.post('/users', admin, async (ctx) => {
     const input = NewUser.parse(await readJson(ctx));

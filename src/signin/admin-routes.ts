@@ -1,9 +1,9 @@
 import Router from '@koa/router';
 import type { Database } from '../db/connect.ts';
-import { findUserById } from '../storage/users.ts';
 import { requireScope } from '../admin/auth.ts';
 import { audit } from '../admin/audit.ts';
 import { Problem } from '../admin/problem.ts';
+import { userOr404 } from '../admin/users-routes.ts';
 import { listFactors, remainingRecoveryCodes, removeFactor, resetFactors } from './storage.ts';
 import { issueResetLink, type Mailer } from './password-reset.ts';
 import { sendVerificationMail } from './email-verification.ts';
@@ -18,11 +18,7 @@ import { LOCALES } from '../interactions/locales/index.ts';
 export function factorAdminRoutes(db: Database, issuer: string, mailer?: Mailer, brand?: Brand): Router {
   const router = new Router();
   const admin = requireScope('admin');
-  const found = async (id: string) => {
-    const user = await findUserById(db, id);
-    if (!user) throw new Problem(404, 'Not found', `no user ${id}`);
-    return user;
-  };
+  const found = (id: string) => userOr404(db, id);
 
   router.get('/users/:id/factors', admin, async (ctx) => {
     const user = await found(ctx.params.id!);
