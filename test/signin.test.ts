@@ -34,8 +34,11 @@ async function newBrowser(): Promise<{ context: BrowserContext; page: Page; call
   const context = await browser.newContext({ locale: 'en-US' });
   let waiting: ((url: URL) => void) | undefined;
   await context.route(`${REDIRECT_URI}**`, async (route) => {
-    waiting?.(new URL(route.request().url()));
+    const url = route.request().url();
+    const resolve = waiting;
     await route.fulfill({ status: 200, contentType: 'text/html', body: '<p>app</p>' });
+    // Resolved once the page has loaded the callback, so the test's next page.goto is not cut short by this navigation.
+    if (resolve) void page.waitForURL(url).then(() => resolve(new URL(url)), () => resolve(new URL(url)));
   });
   const page = await context.newPage();
   return { context, page, callback: () => new Promise<URL>((resolve) => (waiting = resolve)) };
