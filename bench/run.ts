@@ -235,6 +235,10 @@ async function runTessera(server: string, target: DatabaseTarget, webhookUrl: st
       for (const n of [1, 10, 100]) {
         await scenario(server, child, `refresh_orgs_${n}`, refreshOf(child, BENCH.client, seeded.usersByOrgCount[n]!, BENCH.allOrganizationsScope));
       }
+    } catch (err) {
+      // A failed scenario or setup: what the server said about it.
+      log(`${server} failed; its last log lines:\n${child.output().slice(-4000)}`);
+      throw err;
     } finally {
       await stopTessera(child);
     }
