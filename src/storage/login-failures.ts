@@ -11,10 +11,12 @@ const live = "window_started_at > now() - ?::int * interval '1 second'";
  * Counts one attempt on every key, but only if each key is still below its limit: all or nothing, in
  * one statement that locks the counters, so however many attempts arrive at once, at most the limit's
  * number are ever let through to the password check. A counter whose window ended starts a new one.
+ * Every write here takes the counters in key order, so two sign-ins sharing counters never deadlock.
  */
 export async function reserveLoginAttempt(db: Database, keys: LimitedKey[], windowS: number): Promise<Reservation> {
   // The rows must exist before they can be locked: a concurrent first attempt waits here for the other's insert.
-  await db.raw(`insert into login_failures (key, kind, failures, window_started_at) values ${keys.map(() => '(?, ?, 0, now())').join(', ')} on conflict (key) do nothing`, keys.flatMap((k) => [k.key, k.kind]));
+  const inOrder = [...keys].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  await db.raw(`insert into login_failures (key, kind, failures, window_started_at) values ${inOrder.map(() => '(?, ?, 0, now())').join(', ')} on conflict (key) do nothing`, inOrder.flatMap((k) => [k.key, k.kind]));
   const { rows } = (await db.raw(
     `with wanted (key, lim) as (values ${keys.map(() => '(?::text, ?::int)').join(', ')}),
      locked as (
@@ -48,14 +50,27 @@ export async function reserveLoginAttempt(db: Database, keys: LimitedKey[], wind
 export async function forgiveLoginAttempt(db: Database, keys: LimitedKey[]): Promise<void> {
   const [own, ...others] = keys;
   await db('login_failures').where({ key: own!.key }).delete();
-  if (others.length) {
-    await db('login_failures').whereIn('key', others.map((k) => k.key)).update({ failures: db.raw('greatest(failures - 1, 0)') });
-  }
+  await giveBack(db, others);
 }
 
 /** An attempt that was counted but whose password was never checked (hashing too busy) gives its count back. */
 export async function releaseLoginAttempt(db: Database, keys: LimitedKey[]): Promise<void> {
-  await db('login_failures').whereIn('key', keys.map((k) => k.key)).update({ failures: db.raw('greatest(failures - 1, 0)') });
+  await giveBack(db, keys);
+}
+
+/**
+ * One count back on each counter. The counters are locked in key order, as reserveLoginAttempt locks
+ * them: an update that locked them in the order it found them on disk deadlocked with a sign-in
+ * taking the same counters, and the person with the right password saw "Server error".
+ */
+async function giveBack(db: Database, keys: LimitedKey[]): Promise<void> {
+  if (!keys.length) return;
+  await db.raw(
+    `update login_failures f set failures = greatest(f.failures - 1, 0)
+     from (select key from login_failures where key in (${keys.map(() => '?').join(', ')}) order by key for update) l
+     where f.key = l.key`,
+    keys.map((k) => k.key),
+  );
 }
 
 /** Counters whose window ended long ago: only kept small, they are ignored already. */
