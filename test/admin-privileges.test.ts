@@ -99,6 +99,26 @@ test('a privileges PUT through the API shows in the next refreshed token', async
   assert.ok(suite.server.logs.some((l) => l.includes('"action":"privileges.put"') && l.includes('"actor":"test-admin"')), 'the write is audited with its actor');
 });
 
+test('two systems bulk-PUT the same users at once in opposite orders: both are written, every time, answered in their own order', async () => {
+  const users = await Promise.all(Array.from({ length: 12 }, () => aUser(suite.server.db)));
+  const items = (tag: string) => users.map((u) => ({ user_id: u.id, profile: { from: tag }, scope: tag }));
+  for (let round = 0; round < 6; round++) {
+    const [forward, backward] = await Promise.all([
+      suite.api('PUT', '/privileges', { body: { items: items('hr') } }),
+      suite.api('PUT', '/privileges', { body: { items: items('crm').reverse() } }),
+    ]);
+    assert.deepEqual([forward.status, backward.status], [200, 200], `round ${round + 1}: ${JSON.stringify(forward.status === 200 ? backward.json : forward.json)}`);
+    assert.deepEqual(forward.json.items.map((i: { user_id: string }) => i.user_id), users.map((u) => u.id));
+    assert.deepEqual(backward.json.items.map((i: { user_id: string }) => i.user_id), users.map((u) => u.id).reverse());
+  }
+  // Each user's privileges are one write's or the other's, with the version counting all twelve writes.
+  for (const u of users) {
+    const stored = (await suite.api('GET', `/users/${u.id}/privileges`)).json;
+    assert.equal(stored.version, 12);
+    assert.ok(['hr', 'crm'].includes(stored.scope) && stored.profile.from === stored.scope, JSON.stringify(stored));
+  }
+});
+
 test('bulk PUT: many users by id, username or external_id at once; one bad item changes nobody', async () => {
   const a = await aUser(suite.server.db);
   const b = await aUser(suite.server.db, 'correct horse battery', { external_id: `hr-${a.id}` });

@@ -40,14 +40,17 @@ export async function putPrivileges(db: Database, userId: string, value: { profi
   return row as StoredPrivileges;
 }
 
-/** Writes many users' privileges in one transaction: all of them, or none. */
+/**
+ * Writes many users' privileges in one transaction: all of them, or none. The rows are written in
+ * user id order, whatever the request's order, and answered in the request's: two bulk writes that
+ * share users and took them in opposite orders deadlocked, and one of them failed.
+ */
 export async function putManyPrivileges(db: Database, items: Array<{ user_id: string; profile: unknown; scope: string }>): Promise<Array<{ user_id: string; version: number }>> {
   return db.transaction(async (trx) => {
-    const out: Array<{ user_id: string; version: number }> = [];
-    for (const item of items) {
-      const saved = await putPrivileges(trx, item.user_id, item);
-      out.push({ user_id: item.user_id, version: saved.version });
+    const versions = new Map<string, number>();
+    for (const item of [...items].sort((a, b) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0))) {
+      versions.set(item.user_id, (await putPrivileges(trx, item.user_id, item)).version);
     }
-    return out;
+    return items.map((item) => ({ user_id: item.user_id, version: versions.get(item.user_id)! }));
   });
 }
