@@ -28,11 +28,16 @@ const SSL_REQUEST = 80877103;
 const PROTOCOL_3 = 196608;
 const TERMINATE = 0x58;
 const PARSE = 0x50;
+const BIND = 0x42;
+const DESCRIBE = 0x44;
+const CLOSE = 0x43;
+const STATEMENT = 0x53;
 
 /**
- * @typedef {{ socket: net.Socket, pending: Buffer, started: boolean, closed: boolean, idle: boolean, statements: Set<string> }} Connection
- * `idle`: the backend's last answer to it ended idle outside a transaction; `statements`: the
- * prepared statements it named, which outlive its turn in the one backend.
+ * @typedef {{ socket: net.Socket, pending: Buffer, started: boolean, closed: boolean, idle: boolean, prefix: string, statements: Set<string> }} Connection
+ * `idle`: the backend's last answer to it ended idle outside a transaction; `prefix`: what its
+ * statement names become in the backend; `statements`: the prepared statements it named (as the
+ * backend knows them), which outlive its turn in the one backend.
  */
 /** @type {Connection | null} */
 let holder = null;
@@ -127,10 +132,8 @@ async function run(conn, message) {
     conn.closed = true;
     conn.socket.end();
     return;
-  } else if (message.type === PARSE) {
-    const end = message.bytes.indexOf(0, 5);
-    const name = message.bytes.toString('utf8', 5, end);
-    if (name) conn.statements.add(name);
+  } else {
+    message = ownStatementNames(conn, message);
   }
   const chunks = [];
   try {
@@ -147,8 +150,31 @@ async function run(conn, message) {
 }
 
 /**
+ * Prepared statements live in the backend, which every connection shares, and each connection's pool
+ * names its statements the same way: in Parse, Bind, Describe and Close, a connection's statement
+ * names are given its own prefix, so two connections preparing "refresh_token" get two statements.
+ * (Portals, and the unnamed statement, last only within a turn: they are left as they are.)
+ */
+function ownStatementNames(conn, message) {
+  const { type, bytes } = message;
+  let at; // where the statement name starts
+  if (type === PARSE) at = 5;
+  else if (type === BIND) at = bytes.indexOf(0, 5) + 1; // after the portal's name
+  else if ((type === DESCRIBE || type === CLOSE) && bytes[5] === STATEMENT) at = 6;
+  else return message;
+  const end = bytes.indexOf(0, at);
+  if (end === at) return message; // the unnamed statement
+  const name = conn.prefix + bytes.toString('utf8', at, end);
+  if (type === PARSE) conn.statements.add(name);
+  else if (type === CLOSE) conn.statements.delete(name);
+  const renamed = Buffer.concat([bytes.subarray(0, at), Buffer.from(name, 'utf8'), bytes.subarray(end)]);
+  renamed.writeInt32BE(renamed.length - 1, 1);
+  return { type, bytes: renamed };
+}
+
+/**
  * A connection that went away mid-transaction must not leave the backend in it, and the prepared
- * statements it named must not collide with a later connection's (a pool reconnecting reuses names).
+ * statements it named must not stay in the backend for ever.
  */
 async function release(conn) {
   if (db.isInTransaction()) await db.exec('rollback').catch(() => {});
@@ -157,9 +183,10 @@ async function release(conn) {
   holder = null;
 }
 
+let connections = 0;
 const server = net.createServer((socket) => {
   /** @type {Connection} */
-  const conn = { socket, pending: Buffer.alloc(0), started: false, closed: false, idle: true, statements: new Set() };
+  const conn = { socket, pending: Buffer.alloc(0), started: false, closed: false, idle: true, prefix: `c${++connections}_`, statements: new Set() };
   const wake = () => {
     if (holder !== conn && !turns.includes(conn)) turns.push(conn);
     void serve();
