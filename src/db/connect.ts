@@ -69,8 +69,8 @@ export function connectDatabase(
  * thread started at the first connection (src/db/embedded/), or, for the CLI beside a running
  * server, is that server's. One backend serves every connection, one at a time; a few connections
  * still pay, because the thread runs one connection's statement while the event loop reads another's
- * answer and sends the next: with one, the backend waited for every round trip (introspection, two
- * statements, went from about 250 to about 600 a second at 10 connections).
+ * answer and sends the next: with one, the backend waited out every round trip (introspection, three
+ * lookups at once, went from 130–183 to 183–279 a second in alternating runs: docs/benchmarks.md).
  */
 const EMBEDDED_POOL_MAX = 4;
 function connectEmbedded(dataDir: string, options: ConnectOptions): Database {
