@@ -35,8 +35,10 @@ async function newPage(options: { locale?: string } = {}): Promise<{ page: Page;
   const page = await context.newPage();
   const landed = new Promise<string>((resolve) => {
     void context.route(`${REDIRECT_URI}**`, async (route) => {
-      resolve(route.request().url());
+      const url = route.request().url();
       await route.fulfill({ status: 200, contentType: 'text/html', body: '<p>app</p>' });
+      // Resolved once the page has loaded the callback, so a later page.goto is not cut short by this navigation.
+      void page.waitForURL(url).then(() => resolve(url), () => resolve(url));
     });
   });
   return { page, landed };
