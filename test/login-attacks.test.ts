@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { aClient, aResourceServer, aUser, authorizationRequest, relyingParty, unique } from './support/fixtures.ts';
-import { UserAgent, signIn } from './support/browserless.ts';
+import { signIn, AgentFrom } from './support/browserless.ts';
 import { startReceiver, type Receiver } from './support/receiver.ts';
 import { createUser } from '../src/storage/users.ts';
 import { scryptSync } from 'node:crypto';
@@ -36,18 +36,6 @@ after(async () => {
   await server.stop();
   await receiver.stop();
 });
-
-/** A browser whose requests reach Tessera through the proxy from `ip`. */
-class AgentFrom extends UserAgent {
-  constructor(public ip: string) {
-    super();
-  }
-  override request(url: string, init: RequestInit = {}) {
-    const headers = new Headers(init.headers);
-    headers.set('x-forwarded-for', this.ip);
-    return super.request(url, { ...init, headers });
-  }
-}
 
 /** Opens a sign-in page; `post` then submits one username and password, and gives the status the person sees. */
 async function loginPage(agent: AgentFrom, at = { server, config }) {

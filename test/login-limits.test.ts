@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { aClient, aUser, authorizationRequest, relyingParty, unique } from './support/fixtures.ts';
-import { UserAgent, signIn } from './support/browserless.ts';
+import { signIn, AgentFrom } from './support/browserless.ts';
 
 const PASSWORD = 'correct horse battery';
 // Addresses of this run only: failures are kept in the database, which a PostgreSQL test run shares
@@ -18,18 +18,6 @@ before(async () => {
   config = await relyingParty(server.issuer, client.client_id, client.client_secret);
 });
 after(async () => server.stop());
-
-/** A browser whose requests reach Tessera through the proxy from `ip`. */
-class AgentFrom extends UserAgent {
-  constructor(readonly ip: string) {
-    super();
-  }
-  override request(url: string, init: RequestInit = {}) {
-    const headers = new Headers(init.headers);
-    headers.set('x-forwarded-for', this.ip);
-    return super.request(url, { ...init, headers });
-  }
-}
 
 /** Opens a login page and posts one username and password through the form; the answer as the person sees it. */
 async function tryLogin(ip: string, username: string, password: string) {

@@ -62,3 +62,15 @@ export async function signIn(authUrl: string, issuer: string, username: string, 
   }
   return { ...step, agent };
 }
+
+/** A browser whose requests reach Tessera through a trusted proxy (TESSERA_TRUST_PROXY) from `ip`. */
+export class AgentFrom extends UserAgent {
+  constructor(public ip: string) {
+    super();
+  }
+  override request(url: string, init: RequestInit = {}) {
+    const headers = new Headers(init.headers);
+    headers.set('x-forwarded-for', this.ip);
+    return super.request(url, { ...init, headers });
+  }
+}
