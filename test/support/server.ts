@@ -7,6 +7,7 @@ import { loadSettings, type Settings } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { throwawayDatabase } from './database.ts';
+import { initdbFolder } from './embedded-template.ts';
 
 /**
  * A port free now, for a process that must be told its port before it starts (a `tessera start`
@@ -26,11 +27,12 @@ export async function freePort(): Promise<number> {
 
 /**
  * Environment for a test instance: PostgreSQL when TEST_DATABASE_URL is set (CI), else a fresh
- * PGlite folder. The issuer is the loopback address with `port` (a free one when not given).
+ * PGlite folder (as initdb leaves it: embedded-template.ts). The issuer is the loopback address
+ * with `port` (a free one when not given).
  */
 export async function testEnv(extra: Record<string, string> = {}, port?: number): Promise<{ env: Record<string, string>; cleanup: () => void }> {
   port ??= await freePort();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tessera-test-'));
+  const dataDir = process.env.TEST_DATABASE_URL ? mkdtempSync(path.join(os.tmpdir(), 'tessera-test-')) : await initdbFolder();
   const env: Record<string, string> = {
     PORT: String(port),
     HOST: '127.0.0.1',
