@@ -7,7 +7,7 @@ import { migrateLatest } from './db/migrate.ts';
 import { ensureProviderSecrets, loadSigningKeys } from './storage/keys.ts';
 import { purgeExpired } from './storage/oidc-adapter.ts';
 import { purgeLoginFailures } from './storage/login-failures.ts';
-import { vacuumEmbedded } from './db/embedded-vacuum.ts';
+import { startEmbeddedAutovacuum } from './db/embedded-vacuum.ts';
 import { ensureAdminClient } from './bootstrap.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createSignOut } from './oidc/backchannel-logout.ts';
@@ -74,7 +74,6 @@ export async function startServer(
       try {
         const removed = (await purgeExpired(db)) + (await purgeLoginFailures(db, settings.loginLimits.windowS)) + (await purgeDeliveredSignals(db));
         if (removed) log.debug('expired rows purged', { removed });
-        if (!('url' in settings.database)) await vacuumEmbedded(db);
       } catch (err) {
         log.warn('purge failed', { err: (err as Error).message });
       }
@@ -103,6 +102,8 @@ export async function startServer(
       payload_hook: describeHook(settings.payloadHook),
     });
 
+    const stopAutovacuum = 'url' in settings.database ? async () => {} : startEmbeddedAutovacuum(db, log);
+
     return {
       url: `http://127.0.0.1:${port}`,
       db,
@@ -114,6 +115,7 @@ export async function startServer(
         const { forced } = await closeGracefully(server, settings.shutdownGraceS * 1000);
         if (forced) log.warn('grace period over: remaining connections closed', { grace_s: settings.shutdownGraceS, connections: forced });
         log.info('http server closed');
+        await stopAutovacuum();
         await db.destroy();
         log.info('database pool closed');
       },
