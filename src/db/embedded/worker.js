@@ -52,28 +52,23 @@ let running = false;
 const IDLE_IN_TRANSACTION_MS = 15_000;
 let stalled;
 
-/** The next whole message in a connection's input, or null. The first message has no type byte. */
-function takeMessage(conn) {
+/**
+ * The length of the whole message at the head of a connection's input, or 0 while it is incomplete.
+ * The first message (startup) has no type byte.
+ */
+function wholeMessageLength(conn) {
   const buf = conn.pending;
-  if (!conn.started) {
-    if (buf.length < 8) return null;
-    const length = buf.readInt32BE(0);
-    if (buf.length < length) return null;
-    conn.pending = buf.subarray(length);
-    return { startup: buf.readInt32BE(4), bytes: buf.subarray(0, length) };
-  }
-  if (buf.length < 5) return null;
-  const length = 1 + buf.readInt32BE(1);
-  if (buf.length < length) return null;
-  conn.pending = buf.subarray(length);
-  return { type: buf[0], bytes: buf.subarray(0, length) };
+  if (!conn.started) return buf.length >= 8 && buf.length >= buf.readInt32BE(0) ? buf.readInt32BE(0) : 0;
+  return buf.length >= 5 && buf.length >= 1 + buf.readInt32BE(1) ? 1 + buf.readInt32BE(1) : 0;
 }
 
-/** Whether a whole message waits in a connection's input. */
-function hasMessage(conn) {
-  const buf = conn.pending;
-  if (buf.length < 5) return false;
-  return buf.length >= 1 + buf.readInt32BE(1);
+/** The next whole message in a connection's input, or null. */
+function takeMessage(conn) {
+  const length = wholeMessageLength(conn);
+  if (!length) return null;
+  const bytes = conn.pending.subarray(0, length);
+  conn.pending = conn.pending.subarray(length);
+  return conn.started ? { type: bytes[0], bytes } : { startup: bytes.readInt32BE(4), bytes };
 }
 
 /**
@@ -126,7 +121,7 @@ async function serve() {
       }
       clearTimeout(stalled);
       await run(conn, message);
-      if (conn.idle || !hasMessage(conn)) answer(conn);
+      if (conn.idle || !wholeMessageLength(conn)) answer(conn);
       if (conn.idle) {
         holder = null;
         if (conn.pending.length) turns.push(conn); // more to do: after the others waiting
