@@ -19,6 +19,7 @@ import { expandOrganizationScopes, requestMayNameOrganizations } from './organiz
 import { knownScopeCount } from './internals.ts';
 import { recordGrantContext } from './grant-context-recorder.ts';
 import { commitTokenRequests } from './token-unit-of-work.ts';
+import { reuseClientsOfSameMetadata } from './client-reuse.ts';
 import { acceptOrganizationSwitch } from './organization-switch.ts';
 import { addTokenClaimsToIdTokens } from './id-token-claims.ts';
 import type { TokenClaims } from './token-claims.ts';
@@ -128,6 +129,7 @@ export function createProvider({ issuer, db, log, signingKeys, cookieKeys, trust
   };
   provider = new Provider(issuer, configuration);
   provider.proxy = trustProxy;
+  reuseClientsOfSameMetadata(provider);
   watchProviderEvents(provider, log);
   answerDatabaseUnavailable(provider, log, brand);
   commitTokenRequests(provider, db, log);
