@@ -6,6 +6,7 @@ import type { GrantContext } from './grant-context.ts';
 import { isUuid, USER_COLUMNS, UUID_PATTERN, userFromJson } from './users.ts';
 import { live, payloadJson, payloadOfRow } from './payload-row.ts';
 import { prepared } from '../db/prepared.ts';
+import { directRows } from '../db/direct.ts';
 import { HASURA_SCOPE, ORGANIZATION_SCOPE, PRIVILEGES_SCOPE } from '../claims/scopes.ts';
 import type { User } from '../model/user.ts';
 
@@ -72,6 +73,8 @@ export async function readClaimSources(db: Database, q: ClaimSourceQuery): Promi
   return sourcesOf(rows[0] as SourcesRow, q.user === true, readGrantPayload);
 }
 
+type SpendableRow = SourcesRow & { payload: unknown; consumed_at: Date | null; code_context: Partial<GrantContext> | null; read_memberships: boolean; read_privileges: boolean };
+
 export type SpendableRead = {
   /** The code or refresh token as the adapter would return it; undefined when there is none (or it expired). */
   payload: AdapterPayload | undefined;
@@ -80,6 +83,17 @@ export type SpendableRead = {
   /** Which optional parts `sources` holds: read when the token's scope may need them. */
   read?: { memberships: boolean; privileges: boolean };
 };
+
+// Materialized: what the token says is worked out once, not again in every part's condition.
+const SPENDABLE_WITH_SOURCES = `with t as materialized (
+         select payload, consumed_at, grant_context as code_context,
+                case when payload->>'accountId' ~* '${UUID_PATTERN}' then (payload->>'accountId')::uuid end as user_id,
+                payload->>'grantId' as grant_id,
+                strpos(coalesce(payload->>'scope', ''), $1) > 0 or strpos(coalesce(payload->>'scope', ''), $2) > 0 as memberships,
+                strpos(coalesce(payload->>'scope', ''), $3) > 0 as privileges,
+                true as with_user, true as with_grant_payload
+         from oidc_payloads where model = $4 and id = $5 and ${live()})
+       select t.payload, t.consumed_at, t.code_context, t.memberships as read_memberships, t.privileges as read_privileges, ${SOURCES} from t`;
 
 /**
  * A code or refresh token about to be spent, and its claim sources, in one round trip: reading the
@@ -90,22 +104,13 @@ export type SpendableRead = {
  * the exact scope rules need (scopes.ts) and reads again if not.
  */
 export async function readSpendableWithClaimSources(db: Database, model: 'AuthorizationCode' | 'RefreshToken', id: string): Promise<SpendableRead> {
-  const { rows } = await db
-    .raw(
-      // Materialized: what the token says is worked out once, not again in every part's condition.
-      `with t as materialized (
-         select payload, consumed_at, grant_context as code_context,
-                case when payload->>'accountId' ~* '${UUID_PATTERN}' then (payload->>'accountId')::uuid end as user_id,
-                payload->>'grantId' as grant_id,
-                strpos(coalesce(payload->>'scope', ''), ?) > 0 or strpos(coalesce(payload->>'scope', ''), ?) > 0 as memberships,
-                strpos(coalesce(payload->>'scope', ''), ?) > 0 as privileges,
-                true as with_user, true as with_grant_payload
-         from oidc_payloads where model = ? and id = ? and ${live()})
-       select t.payload, t.consumed_at, t.code_context, t.memberships as read_memberships, t.privileges as read_privileges, ${SOURCES} from t`,
-      [ORGANIZATION_SCOPE, HASURA_SCOPE, PRIVILEGES_SCOPE, model, id],
-    )
-    .options(prepared(db, `${model === 'RefreshToken' ? 'refresh_token' : 'code'}_with_claim_sources`));
-  const row = rows[0] as (SourcesRow & { payload: unknown; consumed_at: Date | null; code_context: Partial<GrantContext> | null; read_memberships: boolean; read_privileges: boolean }) | undefined;
+  const rows = await directRows<SpendableRow>(
+    db,
+    `${model === 'RefreshToken' ? 'refresh_token' : 'code'}_with_claim_sources`,
+    SPENDABLE_WITH_SOURCES,
+    [ORGANIZATION_SCOPE, HASURA_SCOPE, PRIVILEGES_SCOPE, model, id],
+  );
+  const row = rows[0];
   if (!row) return { payload: undefined };
   const sources = sourcesOf(row, true, true);
   return {

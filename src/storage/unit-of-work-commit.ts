@@ -1,5 +1,5 @@
 import type { Database } from '../db/connect.ts';
-import { prepared } from '../db/prepared.ts';
+import { directRows } from '../db/direct.ts';
 import type { UnitOfWork } from './unit-of-work.ts';
 
 export type CommitOutcome = { committed: true } | { committed: false };
@@ -12,18 +12,19 @@ export type CommitOutcome = { committed: true } | { committed: false };
  */
 export async function commitUnit(db: Database, unit: UnitOfWork): Promise<CommitOutcome> {
   const rows = [...unit.upserts.values()].map((r) => ({ ...r, payload: JSON.parse(r.payload) as unknown }));
-  const { rows: result } = await db
-    .raw(
-      `with spent as (
-         update oidc_payloads set consumed_at = now(), consumed_by = ?
-         where model = ? and id = ? and consumed_at is null
+  const result = await directRows<{ ok: boolean }>(
+    db,
+    'unit_of_work_commit',
+    `with spent as (
+         update oidc_payloads set consumed_at = now(), consumed_by = $1
+         where model = $2 and id = $3 and consumed_at is null
          returning grant_id, grant_context
        ),
-       go as (select ?::text is null or exists (select 1 from spent) as ok),
+       go as (select $4::text is null or exists (select 1 from spent) as ok),
        stored as (
          insert into oidc_payloads (model, id, payload, grant_id, user_code, uid, expires_at)
          select r.model, r.id, r.payload, r.grant_id, r.user_code, r.uid, r.expires_at
-         from jsonb_to_recordset(?::jsonb) as r(model text, id text, payload jsonb, grant_id text, user_code text, uid text, expires_at timestamptz)
+         from jsonb_to_recordset($5::jsonb) as r(model text, id text, payload jsonb, grant_id text, user_code text, uid text, expires_at timestamptz)
          where (select ok from go)
          on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, user_code = excluded.user_code, uid = excluded.uid, expires_at = excluded.expires_at
          returning 1
@@ -34,7 +35,7 @@ export async function commitUnit(db: Database, unit: UnitOfWork): Promise<Commit
            select s.grant_id, (s.grant_context->>'organization_id')::uuid as organization_id, s.grant_context->>'requested_scope' as requested_scope
            from spent s where s.grant_id is not null and s.grant_context is not null
            union all
-           select x.grant_id, x.organization_id, null from jsonb_to_record(?::jsonb) as x(grant_id text, organization_id uuid)
+           select x.grant_id, x.organization_id, null from jsonb_to_record($6::jsonb) as x(grant_id text, organization_id uuid)
            where x.grant_id is not null and (select ok from go)
          ) c
          on conflict (grant_id) do update set organization_id = coalesce(excluded.organization_id, grant_context.organization_id),
@@ -42,10 +43,9 @@ export async function commitUnit(db: Database, unit: UnitOfWork): Promise<Commit
          returning 1
        )
        select (select ok from go) as ok, (select count(*) from stored) as stored, (select count(*) from context) as contexts`,
-      [unit.id, unit.consume?.model ?? null, unit.consume?.id ?? null, unit.consume?.id ?? null, JSON.stringify(rows), JSON.stringify(unit.grantContext ?? {})],
-    )
-    .options(prepared(db, 'unit_of_work_commit'));
-  return { committed: (result[0] as { ok: boolean }).ok };
+    [unit.id, unit.consume?.model ?? null, unit.consume?.id ?? null, unit.consume?.id ?? null, JSON.stringify(rows), JSON.stringify(unit.grantContext ?? {})],
+  );
+  return { committed: result[0]!.ok };
 }
 
 /**
