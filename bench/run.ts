@@ -89,16 +89,19 @@ async function warmUp(child: Child, load: () => Promise<Load>): Promise<void> {
 
 /**
  * Measures one scenario at each connection count; `load` is built anew for each (fresh refresh
- * chains). With `pair`, the baseline's counterpart is measured just before each measurement, so a
- * target's ratio compares two windows a few seconds apart rather than minutes (this VM's speed
- * drifts by tens of percent between minutes).
+ * chains). With `pair`, its counterpart is measured just before each measurement, so a target's
+ * ratio compares two windows a few seconds apart rather than minutes (this VM's speed drifts by
+ * tens of percent between minutes): the baseline's scenario, or with `own`, another scenario of the
+ * same server (refresh without a hook, for the hook's cost).
  */
-async function scenario(server: string, child: Child, name: string, load: (connections: number) => Promise<Load>, pair?: { scenario: string; load: (connections: number) => Promise<Load> }): Promise<void> {
+type Pair = { scenario: string; load: (connections: number) => Promise<Load>; own?: boolean };
+async function scenario(server: string, child: Child, name: string, load: (connections: number) => Promise<Load>, pair?: Pair): Promise<void> {
   if (!wanted(name)) return;
   for (const connections of LATENCY_SCENARIOS.has(name) ? [1, ...CONNECTIONS] : CONNECTIONS) {
     const own = await load(connections);
-    const paired = pair && baseline ? await pair.load(connections) : undefined;
-    if (paired) await measureInto('baseline', baseline!, pair!.scenario, connections, paired, server);
+    const other = pair?.own ? child : baseline;
+    const paired = pair && other ? await pair.load(connections) : undefined;
+    if (paired) await measureInto(pair!.own ? server : 'baseline', other!, pair!.scenario, connections, paired, pair!.own ? name : server);
     await measureInto(server, child, name, connections, own);
   }
 }
@@ -216,7 +219,8 @@ async function runTessera(server: string, target: DatabaseTarget, webhookUrl: st
       await warmUp(child, refreshOf(child, BENCH.client).bind(null, 10));
       await scenario(server, child, 'client_credentials', async () => ccLoad(), baselineCc);
       await scenario(server, child, 'refresh', refreshOf(child, BENCH.client), baselineRefresh);
-      await scenario(server, child, 'refresh+module_hook', refreshOf(child, BENCH.moduleClient));
+      // The hook's cost: each measurement paired with one of the same refresh without the hook.
+      await scenario(server, child, 'refresh+module_hook', refreshOf(child, BENCH.moduleClient), { scenario: 'refresh', load: refreshOf(child, BENCH.client), own: true });
       await scenario(server, child, 'refresh+webhook', refreshOf(child, BENCH.webhookClient));
       const opaque = wanted('introspection') ? await clientCredentialsToken(child.url, BENCH.client, { scope: 'read', resource: BENCH.opaqueResource }) : '';
       await scenario(server, child, 'introspection', async () => introspectionLoad(opaque));
