@@ -1,6 +1,6 @@
 /**
  * README promises of the payload hook at real token issues: a client's own hook wins over the global
- * one; the hook is told the active organization; a code refused for a closed hook failure is not
+ * one, and the global one serves client_credentials too; the hook is told the active organization; a code refused for a closed hook failure is not
  * spent; renames and drops are counted in /metrics.
  */
 import { test, before, after } from 'node:test';
@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { startReceiver, type Receiver } from './support/receiver.ts';
-import { aClient, aUser, authorizationRequest, relyingParty, unique } from './support/fixtures.ts';
+import { aClient, aResourceServer, aUser, authorizationRequest, relyingParty, unique } from './support/fixtures.ts';
+import { decodeJwt } from 'jose';
 import { signIn, UserAgent } from './support/browserless.ts';
 import { createOrganization, putMembership } from '../src/storage/organizations.ts';
 
@@ -66,6 +67,17 @@ test("a client's own hook wins over the global one; a client without one gets th
   const b = await codeFor(plainConfig, user.username, 'openid offline_access');
   assert.equal((await oidc.authorizationCodeGrant(plainConfig, b.url, b.checks)).claims()!.source, 'global');
   assert.equal(ownHook.inputs.length, ownBefore + 1, "the client's own hook was called once, for its own token");
+});
+
+test('client_credentials gets the global hook too, for a client without its own', async () => {
+  const rs = await aResourceServer(server.db);
+  const machine = await aClient(server.db, { grant_types: ['client_credentials'], redirect_uris: [], allowed_resources: [rs.identifier] });
+  const before = globalHook.inputs.length;
+  const config = await relyingParty(server.issuer, machine.client_id, machine.client_secret);
+  const tokens = await oidc.clientCredentialsGrant(config, { scope: 'read', resource: rs.identifier });
+  assert.equal(globalHook.inputs.length, before + 1, 'the global hook was called once');
+  assert.equal(globalHook.inputs.at(-1)!.grant_type, 'client_credentials');
+  assert.equal(decodeJwt(tokens.access_token).source, 'global', "the access token carries the hook's claim");
 });
 
 test('the hook input names the active organization at a real token issue, and follows a switch', async () => {

@@ -88,9 +88,14 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
     return p;
   }
 
-  async function callHook(ctx: KoaContextWithOIDC, b: Base): Promise<Payload> {
+  /** The client's own hook setting, if it has one, and the one that applies (its own, or the global one). */
+  function hookOf(ctx: KoaContextWithOIDC): { own: PayloadHookConfig | undefined; config: PayloadHookConfig | undefined } {
     const own = (ctx.oidc.client as unknown as Record<string, unknown>)['payload_hook'] as PayloadHookConfig | undefined;
-    const config = own ?? deps.globalHook;
+    return { own, config: own ?? deps.globalHook };
+  }
+
+  async function callHook(ctx: KoaContextWithOIDC, b: Base): Promise<Payload> {
+    const { own, config } = hookOf(ctx);
     if (!config) return { hookActive: false, requestedScope: undefined, claims: undefined, policy: 'closed' };
     const requestedScope = b.issue.grantType === 'client_credentials' ? ((ctx.oidc.params?.scope as string | undefined) ?? '') : (b.requestedScope ?? b.issue.scopes.join(' '));
     const outcome = await deps.hooks.run(
@@ -156,6 +161,10 @@ export function createTokenClaims(deps: TokenClaimsDeps) {
   return {
     /** extraTokenClaims: what an access token (JWT or opaque, then introspection) carries beyond the protocol claims. */
     async forAccessToken(ctx: KoaContextWithOIDC, token: Parameters<typeof issueContext>[1]): Promise<Record<string, unknown>> {
+      // client_credentials without a payload hook: no user's claims and no hook's, so nothing of
+      // ours to add to the token oidc-provider makes. Going through the claims step anyway was
+      // about a twelfth of such a request's CPU.
+      if (ctx.oidc.params?.grant_type === 'client_credentials' && !hookOf(ctx).config) return {};
       const b = await base(ctx, token);
       const p = await payload(ctx, b);
       const claims = finish(ctx, 'access_token', protocolOf(token as Record<string, unknown>), placedClaims(b.sources, 'access_token'), p);
