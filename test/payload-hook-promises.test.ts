@@ -1,7 +1,7 @@
 /**
  * README promises of the payload hook at real token issues: a client's own hook wins over the global
- * one, and the global one serves client_credentials too; the hook is told the active organization; a code refused for a closed hook failure is not
- * spent; renames and drops are counted in /metrics.
+ * one, and the global one serves client_credentials too; the hook is told the active organization;
+ * a code refused for a closed hook failure is not spent; renames and drops are counted in /metrics.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
