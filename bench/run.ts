@@ -14,7 +14,7 @@ import { freePort, ROOT, startChild, type Child } from './children.ts';
 import { seedStoredTokens, seedTessera, type Seeded } from './seed.ts';
 import { BENCH } from './setup.ts';
 import { baselineRefreshTokens, basic, clientCredentialsToken, tesseraRefreshTokens, type AppClient } from './tokens.ts';
-import { measure, type Load, type LoadRequest } from './load.ts';
+import { measure, type Load, type LoadRequest, type Measured } from './load.ts';
 import { cpuSnapshot } from './cpu.ts';
 import { printTable, writeDoc, type Results, type RunRow } from './report.ts';
 import type { BaselineSetup } from './baseline-server.ts';
@@ -92,17 +92,37 @@ async function warmUp(child: Child, load: () => Promise<Load>): Promise<void> {
  * chains). With `pair`, its counterpart is measured just before each measurement, so a target's
  * ratio compares two windows a few seconds apart rather than minutes (this VM's speed drifts by
  * tens of percent between minutes): the baseline's scenario, or with `own`, another scenario of the
- * same server (refresh without a hook, for the hook's cost).
+ * same server (refresh without a hook, for the hook's cost), or with `twin`, the same server's code
+ * on another database (the stored tokens' cost).
+ *
+ * The last two are read as differences of a few percent, smaller than this machine's drift over a
+ * measurement or two, so each is measured twice in the order A B B A (counterpart, scenario,
+ * scenario, counterpart), which cancels a drift that is steady over those four windows, and each
+ * side's row is the mean of its two.
  */
-type Pair = { scenario: string; load: (connections: number) => Promise<Load>; own?: boolean };
+type Pair = { scenario: string; load: (connections: number) => Promise<Load>; own?: boolean; twin?: Child };
 async function scenario(server: string, child: Child, name: string, load: (connections: number) => Promise<Load>, pair?: Pair): Promise<void> {
   if (!wanted(name)) return;
   for (const connections of LATENCY_SCENARIOS.has(name) ? [1, ...CONNECTIONS] : CONNECTIONS) {
-    const own = await load(connections);
-    const other = pair?.own ? child : baseline;
-    const paired = pair && other ? await pair.load(connections) : undefined;
-    if (paired) await measureInto(pair!.own ? server : 'baseline', other!, pair!.scenario, connections, paired, pair!.own ? name : server);
-    await measureInto(server, child, name, connections, own);
+    if (!pair) {
+      record(server, name, connections, [await measureOn(server, child, await load(connections), connections)]);
+      continue;
+    }
+    if (!pair.own && !pair.twin) {
+      const paired = await pair.load(connections);
+      const own = await load(connections);
+      record('baseline', pair.scenario, connections, [await measureOn('baseline', baseline!, paired, connections)], server);
+      record(server, name, connections, [await measureOn(server, child, own, connections)]);
+      continue;
+    }
+    const other = pair.twin ?? child;
+    const [a1, b1, b2, a2] = [await pair.load(connections), await load(connections), await load(connections), await pair.load(connections)];
+    const ma1 = await measureOn(server, other, a1, connections);
+    const mb1 = await measureOn(server, child, b1, connections);
+    const mb2 = await measureOn(server, child, b2, connections);
+    const ma2 = await measureOn(server, other, a2, connections);
+    record(server, pair.scenario, connections, [ma1, ma2], name);
+    record(server, name, connections, [mb1, mb2]);
   }
 }
 
@@ -114,22 +134,29 @@ async function scenario(server: string, child: Child, name: string, load: (conne
 let tidyUp: (() => Promise<void>) | undefined;
 const notes: string[] = [];
 
-async function measureInto(server: string, child: Child, name: string, connections: number, load: Load, pairedWith?: string): Promise<void> {
+/** One autocannon window, with the CPU the server (and PostgreSQL) spent in it. */
+type Window = Measured & { serverMs: number; postgresMs: number };
+
+async function measureOn(server: string, child: Child, load: Load, connections: number): Promise<Window> {
   if (server !== 'baseline') await tidyUp?.();
   const before = cpuSnapshot(child.pid);
   const m = await measure(child.url, load, connections, durationS);
-  const cpu = perRequest(before, cpuSnapshot(child.pid), m.requests, server);
-  runs.push({ server, scenario: name, connections, ...m, ...cpu, ...(pairedWith ? { pairedWith } : {}) });
-  log(`${server}${pairedWith ? ` (paired with ${pairedWith})` : ''} ${name} ${connections} conn: ${m.rps} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${m.errors} errors, CPU ${cpu.cpuMsPerRequest} ms/req (PostgreSQL ${cpu.postgresCpuMsPerRequest ?? '-'})`);
+  const after = cpuSnapshot(child.pid);
+  return { ...m, serverMs: after.serverMs - before.serverMs, postgresMs: after.postgresMs - before.postgresMs };
 }
 
-/** CPU per request of the server (and of PostgreSQL, for a server using it) over one measurement. */
-function perRequest(before: ReturnType<typeof cpuSnapshot>, after: ReturnType<typeof cpuSnapshot>, requests: number, server: string) {
+/** One row of the results from one or more windows: their mean rate and latencies, CPU over all their requests. */
+function record(server: string, name: string, connections: number, windows: Window[], pairedWith?: string): void {
+  const mean = (f: (w: Window) => number) => Math.round((windows.reduce((sum, w) => sum + f(w), 0) / windows.length) * 10) / 10;
+  const requests = windows.reduce((sum, w) => sum + w.requests, 0);
   const per = (ms: number) => Math.round((ms / Math.max(requests, 1)) * 1000) / 1000;
-  return {
-    cpuMsPerRequest: per(after.serverMs - before.serverMs),
-    ...(server.includes('postgresql') ? { postgresCpuMsPerRequest: per(after.postgresMs - before.postgresMs) } : {}),
+  const cpu = {
+    cpuMsPerRequest: per(windows.reduce((sum, w) => sum + w.serverMs, 0)),
+    ...(server.includes('postgresql') ? { postgresCpuMsPerRequest: per(windows.reduce((sum, w) => sum + w.postgresMs, 0)) } : {}),
   };
+  const m = { rps: mean((w) => w.rps), p50: mean((w) => w.p50), p99: mean((w) => w.p99), errors: windows.reduce((sum, w) => sum + w.errors, 0), requests };
+  runs.push({ server, scenario: name, connections, ...m, ...cpu, ...(pairedWith ? { pairedWith } : {}), ...(windows.length > 1 ? { windows: windows.length } : {}) });
+  log(`${server}${pairedWith ? ` (paired with ${pairedWith})` : ''} ${name} ${connections} conn${windows.length > 1 ? ` (mean of ${windows.length})` : ''}: ${m.rps} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${m.errors} errors, CPU ${cpu.cpuMsPerRequest} ms/req (PostgreSQL ${cpu.postgresCpuMsPerRequest ?? '-'})`);
 }
 
 /** With --cpu-prof, node's arguments to write a server's CPU profile to bench/profiles/<server>/. */
@@ -259,27 +286,62 @@ async function runTessera(server: string, target: DatabaseTarget, webhookUrl: st
       }
     }
 
-    if (wanted('refresh_1m_tokens')) {
-      log(`${server}: storing ${storedTokens} grants and refresh tokens`);
-      const started = Date.now();
-      const db2 = connectDatabase(target);
-      try {
-        await seedStoredTokens(db2, storedTokens);
-      } finally {
-        await db2.destroy();
-      }
-      log(`${server}: stored in ${Math.round((Date.now() - started) / 1000)} s`);
-      child = await startTessera(server, target);
-      try {
-        await warmUp(child, refreshOf(child, BENCH.client).bind(null, 10));
-        await scenario(server, child, 'refresh_1m_tokens', refreshOf(child, BENCH.client));
-      } finally {
-        await stopTessera(child);
-      }
-    }
+    if (wanted('refresh_1m_tokens')) await storedTokensScenario(server, target, webhookUrl, keys, refreshOf);
   } finally {
     tidyUp = undefined;
     await vacuumer?.destroy();
+  }
+}
+
+/**
+ * `refresh_1m_tokens`: a server on a second database, seeded alike and then given the stored
+ * tokens, measured alternately with a server on the first one (both running; the idle one costs
+ * nothing), so the cost of the stored tokens is read between two windows seconds apart.
+ */
+async function storedTokensScenario(server: string, target: DatabaseTarget, webhookUrl: string, keys: JWK[], refreshOf: (child: Child, client: AppClient) => (c: number) => Promise<Load>): Promise<void> {
+  await withSecondDatabase(target, async (scaledTarget) => {
+    log(`${server}: a second database with ${storedTokens} grants and refresh tokens`);
+    const started = Date.now();
+    const db = connectDatabase(scaledTarget);
+    try {
+      await seedTessera(db, webhookUrl, keys);
+      await seedStoredTokens(db, storedTokens);
+    } finally {
+      await db.destroy();
+    }
+    log(`${server}: stored in ${Math.round((Date.now() - started) / 1000)} s`);
+    const plain = await startTessera(server, target);
+    let scaled: Child | undefined;
+    const previousTidyUp = tidyUp;
+    const vacuumer = 'url' in scaledTarget ? connectDatabase(scaledTarget, { poolMax: 1 }) : undefined;
+    if (previousTidyUp && vacuumer) {
+      tidyUp = async () => {
+        await previousTidyUp();
+        await vacuumer.raw('vacuum analyze oidc_payloads');
+      };
+    }
+    try {
+      scaled = await startTessera(server, scaledTarget);
+      await warmUp(plain, refreshOf(plain, BENCH.client).bind(null, 10));
+      await warmUp(scaled, refreshOf(scaled, BENCH.client).bind(null, 10));
+      await scenario(server, scaled, 'refresh_1m_tokens', refreshOf(scaled, BENCH.client), { scenario: 'refresh', load: refreshOf(plain, BENCH.client), twin: plain });
+    } finally {
+      tidyUp = previousTidyUp;
+      await vacuumer?.destroy();
+      if (scaled) await stopTessera(scaled);
+      await stopTessera(plain);
+    }
+  });
+}
+
+/** Another database of the same kind as `target`, removed afterwards. */
+async function withSecondDatabase(target: DatabaseTarget, fn: (target: DatabaseTarget) => Promise<void>): Promise<void> {
+  if ('url' in target) return withThrowawayDatabase(target.url, (url) => fn({ url }));
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-'));
+  try {
+    await fn({ dataDir });
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
