@@ -33,8 +33,18 @@ const DESCRIBE = 0x44;
 const CLOSE = 0x43;
 const STATEMENT = 0x53;
 
+// The frontend messages a `pg` client sends after startup: simple and extended queries. PGlite's
+// own protocol loop spins for ever (the thread at 100% CPU, every connection waiting) on a message
+// type it does not know, after its FATAL, so nothing else reaches it: COPY and the function-call
+// message are refused here too, as this database has no use for them.
+const ACCEPTED = new Set([0x51 /* Q */, PARSE, BIND, DESCRIBE, 0x45 /* E */, 0x53 /* S */, CLOSE, 0x48 /* H */, TERMINATE]);
+// A startup packet is small (PostgreSQL takes up to 10,000 bytes); a statement with its values
+// may be large, but not more than this (PostgreSQL's own limit is 1 GB, which PGlite could not hold).
+const MAX_STARTUP = 10_000;
+const MAX_MESSAGE = 64 * 1024 * 1024;
+
 /**
- * @typedef {{ socket: net.Socket, pending: Buffer, answers: Buffer[], started: boolean, closed: boolean, idle: boolean, prefix: string, statements: Set<string> }} Connection
+ * @typedef {{ socket: net.Socket, pending: Buffer, answers: Buffer[], started: boolean, closed: boolean, idle: boolean, prefix: string, statements: Set<string>, overflowed?: boolean }} Connection
  * `answers`: the backend's answers not yet sent (see answer); `idle`: the backend's last answer to
  * it ended idle outside a transaction; `prefix`: what its statement names become in the backend;
  * `statements`: the prepared statements it named (as the backend knows them), which outlive its turn
@@ -60,6 +70,35 @@ function wholeMessageLength(conn) {
   const buf = conn.pending;
   if (!conn.started) return buf.length >= 8 && buf.length >= buf.readInt32BE(0) ? buf.readInt32BE(0) : 0;
   return buf.length >= 5 && buf.length >= 1 + buf.readInt32BE(1) ? 1 + buf.readInt32BE(1) : 0;
+}
+
+/**
+ * Why the message at the head of a connection's input must not reach PGlite (a length no message
+ * can have, or a type it does not take), or undefined. Known from its first bytes, so a client
+ * announcing a huge message is refused before it is buffered.
+ */
+function refusal(conn) {
+  if (conn.overflowed) return 'more input waiting than one message';
+  const buf = conn.pending;
+  if (!conn.started) {
+    if (buf.length < 4) return undefined;
+    const length = buf.readInt32BE(0);
+    return length < 8 || length > MAX_STARTUP ? `invalid startup packet length ${length}` : undefined;
+  }
+  if (!buf.length) return undefined;
+  if (!ACCEPTED.has(buf[0])) return `unsupported frontend message type ${buf[0]} (the embedded database takes queries only)`;
+  if (buf.length < 5) return undefined;
+  const length = buf.readInt32BE(1);
+  return length < 4 || length > MAX_MESSAGE ? `invalid message length ${length}` : undefined;
+}
+
+/** PostgreSQL's answer to a protocol violation: a FATAL ErrorResponse (08P01), then the connection closes. */
+function protocolViolation(message) {
+  const fields = Buffer.from(`SFATAL\0VFATAL\0C08P01\0M${message}\0\0`, 'utf8');
+  const head = Buffer.alloc(5);
+  head[0] = 0x45; // E
+  head.writeInt32BE(4 + fields.length, 1);
+  return Buffer.concat([head, fields]);
 }
 
 /** The next whole message in a connection's input, or null. */
@@ -105,6 +144,16 @@ async function serve() {
       const conn = holder;
       if (!conn) return;
       if (conn.closed) {
+        await release(conn);
+        continue;
+      }
+      const refused = refusal(conn);
+      if (refused) {
+        // What it sent before is answered; then, as PostgreSQL does, a FATAL and the connection ends.
+        conn.answers.push(protocolViolation(refused));
+        answer(conn);
+        conn.closed = true;
+        conn.socket.end();
         await release(conn);
         continue;
       }
@@ -210,6 +259,11 @@ const server = net.createServer((socket) => {
   };
   socket.on('data', (data) => {
     conn.pending = conn.pending.length ? Buffer.concat([conn.pending, data]) : data;
+    // More than one message's worth waiting for its turn: a client that sends without reading.
+    if (conn.pending.length > MAX_MESSAGE + 5) {
+      conn.overflowed = true;
+      conn.pending = Buffer.alloc(0);
+    }
     wake();
   });
   socket.on('error', () => {});
