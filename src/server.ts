@@ -56,6 +56,7 @@ export async function startServer(
     preparedStatements: settings.dbPreparedStatements,
     onDataDirTightened: (paths) =>
       log.warn('the embedded database folder was readable by other users: made private (folders 0700, files 0600)', { data_dir: 'dataDir' in settings.database ? settings.database.dataDir : undefined, tightened: paths.length, examples: paths.slice(0, 5) }),
+    onEmbeddedLost: (reason) => log.error('the embedded database stopped; it starts again at the next request', { reason }),
   });
   try {
     const { cookieKeys } = await prepareDatabase(db, settings, log, print);

@@ -22,6 +22,8 @@ type ConnectOptions = {
   onDataDirTightened?: (paths: string[]) => void;
   /** Embedded: when a server already runs on the folder, use its database rather than refuse (the CLI). */
   joinRunning?: boolean;
+  /** Embedded: the database's thread ended unexpectedly (why); the next connection starts a new one. */
+  onEmbeddedLost?: (reason: string) => void;
 };
 
 // How much longer than statement_timeout the client waits for an answer: normally the server
@@ -73,6 +75,13 @@ export function connectDatabase(
  * lookups at once, went from 130–183 to 183–279 a second in alternating runs: docs/benchmarks.md).
  */
 const EMBEDDED_POOL_MAX = 4;
+const embeddedServers = new WeakMap<Database, () => Promise<EmbeddedServer> | undefined>();
+
+/** The thread serving an embedded database opened here, once started (for tests of its failure). */
+export function embeddedServerOf(db: Database): Promise<EmbeddedServer> | undefined {
+  return embeddedServers.get(db)?.();
+}
+
 function connectEmbedded(dataDir: string, options: ConnectOptions): Database {
   let server: Promise<EmbeddedServer> | undefined;
   const db = knexFactory({
@@ -80,18 +89,35 @@ function connectEmbedded(dataDir: string, options: ConnectOptions): Database {
     connection: async () => {
       const running = options.joinRunning ? dataDirOwner(dataDir) : undefined;
       if (running) return { host: running.socketDir, port: EMBEDDED_PORT, user: 'postgres', database: 'postgres' };
-      server ??= startEmbeddedServer(dataDir, options.onDataDirTightened).catch((err: unknown) => {
-        server = undefined;
-        throw err;
-      });
-      const { host, port } = await server;
-      return { host, port, user: 'postgres', database: 'postgres' };
+      if (!server) {
+        const starting: Promise<EmbeddedServer> = startEmbeddedServer(dataDir, options.onDataDirTightened).then(
+          (started) => {
+            // A thread that dies (PGlite failed) is replaced at the next connection, rather than every
+            // request failing until the process restarts; PostgreSQL recovers the folder on its start.
+            void started.lost.then((reason) => {
+              if (server === starting) server = undefined;
+              options.onEmbeddedLost?.(reason);
+            });
+            return started;
+          },
+          (err: unknown) => {
+            if (server === starting) server = undefined;
+            throw err;
+          },
+        );
+        server = starting;
+      }
+      const current = server;
+      const { host, port } = await current;
+      // knex keeps these settings until this says they expired: when the thread was lost.
+      return { host, port, user: 'postgres', database: 'postgres', expirationChecker: () => server !== current };
     },
     pool: { min: 0, max: EMBEDDED_POOL_MAX },
     acquireConnectionTimeout: 60000,
     log: quiet,
   });
   if (options.preparedStatements === false) disablePreparedStatements(db);
+  embeddedServers.set(db, () => server);
   // Closing the database also stops its thread (PGlite writes what it holds) and frees the folder.
   const client = db.client as { destroy(callback?: (err?: unknown) => void): Promise<void> };
   const destroyPool = client.destroy.bind(client);

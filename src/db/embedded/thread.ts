@@ -5,8 +5,19 @@ import { Worker } from 'node:worker_threads';
 import { lockDataDir } from '../data-dir-lock.ts';
 import { makeDataDirPrivate } from '../private-data-dir.ts';
 
-/** Where `pg` reaches the embedded database: a unix socket, `<host>/.s.PGSQL.<port>` as for PostgreSQL. */
-export type EmbeddedServer = { host: string; port: number; close(): Promise<void> };
+/**
+ * Where `pg` reaches the embedded database: a unix socket, `<host>/.s.PGSQL.<port>` as for PostgreSQL.
+ * `lost` settles, with the reason, if the thread ends other than by close() (PGlite failed): the
+ * folder is then free again for a new thread.
+ */
+export type EmbeddedServer = {
+  host: string;
+  port: number;
+  lost: Promise<string>;
+  close(): Promise<void>;
+  /** Ends the thread at once, as a failure of PGlite does (for the tests of what follows one). */
+  kill(): Promise<void>;
+};
 
 export const EMBEDDED_PORT = 5432;
 // A unix socket's path has at most 107 bytes on Linux.
@@ -28,8 +39,13 @@ export async function startEmbeddedServer(dataDir: string, onTightened?: (paths:
   const socketPath = path.join(socketDir, `.s.PGSQL.${EMBEDDED_PORT}`);
   const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { dataDir, socketPath } });
   let exited = false;
+  let closing = false;
   const exit = new Promise<void>((resolve) => worker.once('exit', () => resolve(void (exited = true))));
+  let cleaned = false;
+  // Once only: after a lost thread, a new one may hold the lock by the time close() comes.
   const cleanUp = () => {
+    if (cleaned) return;
+    cleaned = true;
     unlock();
     if (socketDir !== dataDir) rmSync(socketDir, { recursive: true, force: true });
   };
@@ -57,10 +73,25 @@ export async function startEmbeddedServer(dataDir: string, onTightened?: (paths:
   makeDataDirPrivate(dataDir);
   // Like a connection pool's sockets, the thread does not keep the process alive by itself.
   worker.unref();
+  let failure = 'the thread stopped';
+  worker.on('message', (msg: { type: string; message?: string }) => {
+    if (msg.type === 'failed') failure = `PGlite failed: ${msg.message}`;
+  });
+  worker.on('error', (err) => (failure = `the thread failed: ${err.message}`));
+  const lost = new Promise<string>((resolve) => {
+    void exit.then(() => {
+      if (closing) return;
+      cleanUp();
+      resolve(failure);
+    });
+  });
   return {
     host: socketDir,
     port: EMBEDDED_PORT,
+    lost,
     async close() {
+      if (closing) return;
+      closing = true;
       if (!exited) {
         worker.postMessage({ type: 'close' });
         const closed = new Promise<void>((resolve) => worker.on('message', (msg: { type: string }) => msg.type === 'closed' && resolve()));
@@ -70,6 +101,9 @@ export async function startEmbeddedServer(dataDir: string, onTightened?: (paths:
         await worker.terminate();
       }
       cleanUp();
+    },
+    async kill() {
+      await worker.terminate();
     },
   };
 }
