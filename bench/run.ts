@@ -95,10 +95,10 @@ async function warmUp(child: Child, load: () => Promise<Load>): Promise<void> {
  * same server (refresh without a hook, for the hook's cost), or with `twin`, the same server's code
  * on another database (the stored tokens' cost).
  *
- * The last two are read as differences of a few percent, smaller than this machine's drift over a
- * measurement or two, so each is measured twice in the order A B B A (counterpart, scenario,
- * scenario, counterpart), which cancels a drift that is steady over those four windows, and each
- * side's row is the mean of its two.
+ * The last two are read as differences of a few percent, less than this machine's drift from one
+ * window to the next, so each is measured in several shorter windows alternating as A B B A A B B A
+ * (counterpart, scenario, ...), which cancels a drift that is steady over two windows and spreads a
+ * burst over both sides; each side's row is the mean of its windows.
  */
 type Pair = { scenario: string; load: (connections: number) => Promise<Load>; own?: boolean; twin?: Child };
 async function scenario(server: string, child: Child, name: string, load: (connections: number) => Promise<Load>, pair?: Pair): Promise<void> {
@@ -116,15 +116,21 @@ async function scenario(server: string, child: Child, name: string, load: (conne
       continue;
     }
     const other = pair.twin ?? child;
-    const [a1, b1, b2, a2] = [await pair.load(connections), await load(connections), await load(connections), await pair.load(connections)];
-    const ma1 = await measureOn(server, other, a1, connections);
-    const mb1 = await measureOn(server, child, b1, connections);
-    const mb2 = await measureOn(server, child, b2, connections);
-    const ma2 = await measureOn(server, other, a2, connections);
-    record(server, pair.scenario, connections, [ma1, ma2], name);
-    record(server, name, connections, [mb1, mb2]);
+    const windows: { a: Window[]; b: Window[] } = { a: [], b: [] };
+    const windowS = Math.max(1, Math.round(durationS / 2));
+    for (let round = 0; round < PAIR_ROUNDS; round++) {
+      for (const side of round % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
+        const w = side === 'a' ? await pair.load(connections) : await load(connections);
+        windows[side].push(await measureOn(server, side === 'a' ? other : child, w, connections, windowS));
+      }
+    }
+    record(server, pair.scenario, connections, windows.a, name);
+    record(server, name, connections, windows.b);
   }
 }
+
+/** Rounds of two windows (half a measurement's duration each) for the hook's and stored tokens' pairs. */
+const PAIR_ROUNDS = quick ? 2 : 4;
 
 /**
  * Run before each measurement of a Tessera server on PostgreSQL when that server's autovacuum is
@@ -137,10 +143,10 @@ const notes: string[] = [];
 /** One autocannon window, with the CPU the server (and PostgreSQL) spent in it. */
 type Window = Measured & { serverMs: number; postgresMs: number };
 
-async function measureOn(server: string, child: Child, load: Load, connections: number): Promise<Window> {
+async function measureOn(server: string, child: Child, load: Load, connections: number, seconds = durationS): Promise<Window> {
   if (server !== 'baseline') await tidyUp?.();
   const before = cpuSnapshot(child.pid);
-  const m = await measure(child.url, load, connections, durationS);
+  const m = await measure(child.url, load, connections, seconds);
   const after = cpuSnapshot(child.pid);
   return { ...m, serverMs: after.serverMs - before.serverMs, postgresMs: after.postgresMs - before.postgresMs };
 }
@@ -248,6 +254,9 @@ async function runTessera(server: string, target: DatabaseTarget, webhookUrl: st
       await scenario(server, child, 'refresh', refreshOf(child, BENCH.client), baselineRefresh);
       // The hook's cost: each measurement paired with one of the same refresh without the hook.
       await scenario(server, child, 'refresh+module_hook', refreshOf(child, BENCH.moduleClient), { scenario: 'refresh', load: refreshOf(child, BENCH.client), own: true });
+      // The same pairing of refresh with itself: what such a paired reading shows when there is no
+      // difference, against which the hook's and the stored tokens' few percent are read.
+      await scenario(server, child, 'refresh_again', refreshOf(child, BENCH.client), { scenario: 'refresh', load: refreshOf(child, BENCH.client), own: true });
       await scenario(server, child, 'refresh+webhook', refreshOf(child, BENCH.webhookClient));
       const opaque = wanted('introspection') ? await clientCredentialsToken(child.url, BENCH.client, { scope: 'read', resource: BENCH.opaqueResource }) : '';
       await scenario(server, child, 'introspection', async () => introspectionLoad(opaque));
