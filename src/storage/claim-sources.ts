@@ -104,9 +104,10 @@ const SPENDABLE_WITH_SOURCES = `with t as materialized (
  * the exact scope rules need (scopes.ts) and reads again if not.
  */
 export async function readSpendableWithClaimSources(db: Database, model: 'AuthorizationCode' | 'RefreshToken', id: string): Promise<SpendableRead> {
+  // One name for the one text: the model is a parameter, and the plan (a primary-key lookup) is the same for both.
   const rows = await directRows<SpendableRow>(
     db,
-    `${model === 'RefreshToken' ? 'refresh_token' : 'code'}_with_claim_sources`,
+    'spendable_with_claim_sources',
     SPENDABLE_WITH_SOURCES,
     [ORGANIZATION_SCOPE, HASURA_SCOPE, PRIVILEGES_SCOPE, model, id],
   );
